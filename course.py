@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Set up the course environment and run things in it. Needs only Python >= 3.10 and pip.
+
+    python3 course.py run             # create .venv if needed, execute every notebook -> results/default/
+    python3 course.py test            # create .venv if needed, run all tests
+    python3 course.py lab             # JupyterLab on the course environment and kernel
+    python3 course.py run --profile full --only 02    # anything after the command goes to it
+
+The environment is ``.venv/`` beside this file, made with ``venv`` and
+``pip install -r requirements.txt -e .``; it is rebuilt when requirements.txt
+changes. Set ``COURSE_PYTHON=/path/to/python`` to use an environment you made
+yourself instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".requirements.sha256"
+
+
+def _say(msg: str) -> None:
+    print(f"[course] {msg}", flush=True)
+
+
+def _venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _requirements_hash() -> str:
+    digest = hashlib.sha256()
+    for name in ("requirements.txt", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_environment() -> Path:
+    """Return the Python of the course environment, creating or updating it first."""
+    if os.environ.get("COURSE_PYTHON"):
+        return Path(os.environ["COURSE_PYTHON"])
+    python = _venv_python()
+    wanted = _requirements_hash()
+    if python.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return python
+    if sys.version_info < (3, 10):
+        sys.exit(f"[course] Python >= 3.10 is needed; this is {sys.version.split()[0]}.")
+    if not python.exists():
+        _say(f"creating the environment in {VENV} ...")
+        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    _say("installing requirements.txt (TensorFlow is large: a few minutes the first time) ...")
+    pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
+    subprocess.run(pip + ["install", "--quiet", "--upgrade", "pip"], check=True)
+    subprocess.run(pip + ["install", "--quiet", "-r", str(ROOT / "requirements.txt"), "-e", str(ROOT)], check=True)
+    # A `python3` kernelspec inside the environment, found first by the runner and by `lab`.
+    subprocess.run([str(python), "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
+                    "--display-name", "Python 3 (cnn-course)"], check=True, stdout=subprocess.DEVNULL)
+    STAMP.write_text(wanted + "\n")
+    _say("environment ready.")
+    return python
+
+
+def _env_for(python: Path) -> dict:
+    env = dict(os.environ)
+    prefix = python.parent.parent
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(prefix / "share" / "jupyter"), env.get("JUPYTER_PATH")) if p)
+    env["PATH"] = os.pathsep.join((str(python.parent), env.get("PATH", "")))
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def main(argv: list[str]) -> int:
+    commands = {
+        "run": ["-m", "lib.runner"],
+        "test": ["-m", "pytest", "tests", "-n", "2", "--dist", "loadgroup"],
+        "lab": ["-m", "jupyter", "lab", str(ROOT / "notebooks")],
+        "bench": ["-m", "lib.bench"],
+    }
+    if not argv or argv[0] not in commands:
+        print(__doc__)
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    python = ensure_environment()
+    env = _env_for(python)
+    if argv[0] == "lab":
+        env.pop("MPLBACKEND", None)
+    cmd = [str(python), *commands[argv[0]], *argv[1:]]
+    _say(" ".join(cmd[1:]))
+    return subprocess.run(cmd, cwd=ROOT, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

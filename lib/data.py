@@ -1,0 +1,535 @@
+"""Datasets and images for the course, offline by default.
+
+Default profile (no network needed):
+
+* ``"digits"``: scikit-learn's 1,797 handwritten digits, 8x8 pixels with 17
+  grey levels, upsampled to 28x28. **It is not MNIST** (MNIST has 70,000
+  28x28 digits); it is the closest thing that ships inside a package.
+* ``"shapes"``: a procedurally generated colour set, 32x32x3, ten classes of
+  shapes (disk, square, triangle, ...) with random colour, size, position and
+  rotation on textured backgrounds. Deterministic from a seed, any size. The
+  course's CIFAR-like workhorse.
+* :func:`sample_image`: photos and textures that ship with scikit-image,
+  scikit-learn and matplotlib.
+
+``full`` profile: ``"mnist"``, ``"fashion_mnist"``, ``"cifar10"`` through
+``keras.datasets`` and any TFDS dataset (e.g. ``tf_flowers``) through
+:func:`load_tfds`. They honour ``KERAS_HOME`` and ``TFDS_DATA_DIR``; when the
+files are missing and cannot be downloaded, :class:`DatasetUnavailableError`
+says which file is missing and where to put it.
+
+Introduced in notebook 01.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "Dataset",
+    "DatasetUnavailableError",
+    "DATASETS",
+    "SHAPE_CLASSES",
+    "SAMPLE_IMAGES",
+    "load",
+    "digits",
+    "shapes",
+    "sample_image",
+    "keras_home",
+    "load_keras_dataset",
+    "load_tfds",
+]
+
+SHAPE_CLASSES = (
+    "disk", "square", "triangle", "diamond", "plus",
+    "ring", "x_cross", "frame", "star", "crescent",
+)
+
+#: name -> one line saying what it is; ``load`` accepts these names.
+DATASETS = {
+    "digits": "scikit-learn 8x8 digits upsampled to 28x28x1 (offline; NOT MNIST)",
+    "shapes": "procedural 32x32x3 colour shapes on textured backgrounds, 10 classes (offline)",
+    "mnist": "MNIST 28x28x1 handwritten digits, 60k/10k (keras.datasets; full profile)",
+    "fashion_mnist": "Fashion-MNIST 28x28x1 clothing, 60k/10k (keras.datasets; full profile)",
+    "cifar10": "CIFAR-10 32x32x3 photos, 50k/10k (keras.datasets; full profile)",
+}
+
+_KERAS_FILES = {
+    # name: (file under $KERAS_HOME/datasets, where Keras downloads it from)
+    "mnist": ("mnist.npz", "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"),
+    "fashion_mnist": (
+        "fashion-mnist/ (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-...)",
+        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+    ),
+    "cifar10": (
+        "cifar-10-batches-py (data_batch_1..5, test_batch)",
+        "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+    ),
+}
+
+_CLASS_NAMES = {
+    "digits": tuple(str(i) for i in range(10)),
+    "mnist": tuple(str(i) for i in range(10)),
+    "shapes": SHAPE_CLASSES,
+    "fashion_mnist": (
+        "t-shirt/top", "trouser", "pullover", "dress", "coat",
+        "sandal", "shirt", "sneaker", "bag", "ankle boot",
+    ),
+    "cifar10": (
+        "airplane", "automobile", "bird", "cat", "deer",
+        "dog", "frog", "horse", "ship", "truck",
+    ),
+}
+
+
+class DatasetUnavailableError(RuntimeError):
+    """A dataset's files are not on this machine and could not be downloaded."""
+
+
+@dataclasses.dataclass
+class Dataset:
+    """Arrays of one dataset split into train and test, plus what they are.
+
+    Images are float32 in [0, 1], shape (N, H, W, C); labels are int64 class ids.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple
+    description: str
+
+    @property
+    def input_shape(self) -> tuple:
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset({self.name!r}: train {self.x_train.shape}, test {self.x_test.shape}, "
+            f"{self.num_classes} classes - {self.description})"
+        )
+
+
+# --------------------------------------------------------------------------- #
+# The one entry point notebooks use
+# --------------------------------------------------------------------------- #
+def load(name: str, train_size: int | None = None, test_size: int | None = None, seed: int = 0) -> Dataset:
+    """Load a dataset by name as float32 images in [0, 1].
+
+    ``train_size``/``test_size`` take a class-stratified, seeded subset (``None``
+    keeps everything; for ``"shapes"`` they are how many images to generate and
+    default to 5,000 / 1,000). Switching ``DATASET = "digits"`` to ``"mnist"`` in
+    a notebook's parameters is all the ``full`` profile needs.
+    Introduced in notebook 01.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"Expected a dataset name in {sorted(DATASETS)}. Received: name={name!r}")
+    for label, size in (("train_size", train_size), ("test_size", test_size)):
+        if size is not None and (not isinstance(size, (int, np.integer)) or size < 1):
+            raise ValueError(f"Expected {label} to be a positive integer or None. Received: {label}={size!r}")
+
+    if name == "shapes":
+        n_train = 5000 if train_size is None else int(train_size)
+        n_test = 1000 if test_size is None else int(test_size)
+        train_seq, test_seq = np.random.SeedSequence(seed).spawn(2)
+        x_train, y_train = shapes(n_train, seed=train_seq)
+        x_test, y_test = shapes(n_test, seed=test_seq)
+    elif name == "digits":
+        (x_train, y_train), (x_test, y_test) = digits(seed=seed)
+    else:
+        (x_train, y_train), (x_test, y_test) = load_keras_dataset(name)
+
+    if name != "shapes":
+        x_train, y_train = _stratified_subset(x_train, y_train, train_size, seed)
+        x_test, y_test = _stratified_subset(x_test, y_test, test_size, seed + 1)
+    return Dataset(
+        name=name,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        class_names=_CLASS_NAMES[name],
+        description=DATASETS[name],
+    )
+
+
+def _stratified_subset(x, y, size, seed):
+    if size is None or size >= len(y):
+        return x, y
+    from sklearn.model_selection import train_test_split
+
+    x_sub, _, y_sub, _ = train_test_split(x, y, train_size=int(size), stratify=y, random_state=seed)
+    return x_sub, y_sub
+
+
+def _to_float_images(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.dtype == np.uint8:
+        return (x.astype(np.float32) / 255.0)
+    return x.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- #
+# Offline datasets
+# --------------------------------------------------------------------------- #
+def digits(image_size: int = 28, test_fraction: float = 0.25, seed: int = 0):
+    """scikit-learn's 8x8 digits, upsampled to ``image_size`` (bilinear), split.
+
+    Returns ``((x_train, y_train), (x_test, y_test))`` with images float32 in
+    [0, 1], shape (N, image_size, image_size, 1). 1,797 images in all - small,
+    blurry and easy next to MNIST; say so wherever it is used.
+    Introduced in notebook 01.
+    """
+    from scipy.ndimage import zoom
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    if not isinstance(image_size, int) or image_size < 8:
+        raise ValueError(f"Expected image_size >= 8. Received: image_size={image_size!r}")
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"Expected test_fraction in (0, 1). Received: test_fraction={test_fraction!r}")
+    bunch = load_digits()
+    images = bunch.images.astype(np.float32) / 16.0  # 17 grey levels, 0..16
+    factor = image_size / 8.0
+    images = zoom(images, (1, factor, factor), order=1)
+    images = np.clip(images, 0.0, 1.0)[..., None].astype(np.float32)
+    labels = bunch.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, labels, test_size=test_fraction, stratify=labels, random_state=seed
+    )
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _shape_mask(cls: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Boolean mask of shape class ``cls`` in local coordinates (u right, v down).
+
+    ``u, v`` are scaled so that every shape fits in the unit disk.
+    """
+    v_up = -v
+    r = np.hypot(u, v)
+    au, av = np.abs(u), np.abs(v)
+    if cls == 0:  # disk
+        return r <= 0.8
+    if cls == 1:  # square
+        return np.maximum(au, av) <= 0.65
+    if cls == 2:  # triangle, apex up
+        return (v_up >= -0.55) & (v_up <= 0.85 - 2.0 * au * 0.85 / 0.9)
+    if cls == 3:  # diamond
+        return au + av <= 0.85
+    if cls == 4:  # plus
+        return ((au <= 0.22) & (av <= 0.85)) | ((av <= 0.22) & (au <= 0.85))
+    if cls == 5:  # ring
+        return (r <= 0.85) & (r >= 0.5)
+    if cls == 6:  # x_cross
+        return ((np.abs(u - v) <= 0.3) | (np.abs(u + v) <= 0.3)) & (np.maximum(au, av) <= 0.75)
+    if cls == 7:  # frame
+        return (np.maximum(au, av) <= 0.8) & (np.maximum(au, av) >= 0.5)
+    if cls == 8:  # five-pointed star
+        theta = np.arctan2(v_up, u)
+        return r <= 0.42 + 0.42 * (0.5 + 0.5 * np.cos(5 * (theta - np.pi / 2))) ** 2
+    if cls == 9:  # crescent
+        return (r <= 0.85) & (np.hypot(u - 0.45, v) > 0.62)
+    raise ValueError(f"Expected a shape class in [0, {len(SHAPE_CLASSES)}). Received: {cls}")
+
+
+def shapes(n: int, image_size: int = 32, num_classes: int = 10, seed=0, *, noise: float = 0.04):
+    """Generate ``n`` colour images of shapes on textured backgrounds, deterministically.
+
+    Each image holds one shape of class ``y`` (see ``SHAPE_CLASSES``) with a random
+    colour, scale, position and rotation (within +-25 degrees, so a square never
+    becomes a diamond), drawn anti-aliased over a background of random colour
+    gradients, stripes and blotches, plus pixel noise. Classes are balanced.
+    Returns ``(x, y)``: float32 (n, image_size, image_size, 3) in [0, 1] and int64 labels.
+    The same ``seed`` always gives the same images. Introduced in notebook 01.
+    """
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"Expected n to be a positive integer. Received: n={n!r}")
+    if not isinstance(image_size, (int, np.integer)) or image_size < 8:
+        raise ValueError(f"Expected image_size >= 8. Received: image_size={image_size!r}")
+    if not isinstance(num_classes, (int, np.integer)) or not 2 <= num_classes <= len(SHAPE_CLASSES):
+        raise ValueError(
+            f"Expected num_classes in [2, {len(SHAPE_CLASSES)}]. Received: num_classes={num_classes!r}"
+        )
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % num_classes).astype(np.int64)
+    images = np.empty((n, image_size, image_size, 3), dtype=np.float32)
+    chunk = 1024
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        images[start:stop] = _draw_shapes(labels[start:stop], image_size, rng, noise)
+    return images, labels
+
+
+def _draw_shapes(labels: np.ndarray, size: int, rng: np.random.Generator, noise: float) -> np.ndarray:
+    m = len(labels)
+    ss = 2  # supersampling factor for anti-aliased edges
+    grid = (np.arange(size * ss, dtype=np.float32) + 0.5) / (size * ss)  # in (0, 1)
+    gy, gx = np.meshgrid(grid, grid, indexing="ij")
+
+    # Background: a two-colour gradient in a random direction, stripes, blotches.
+    c1 = rng.uniform(0, 1, (m, 1, 1, 3)).astype(np.float32)
+    c2 = rng.uniform(0, 1, (m, 1, 1, 3)).astype(np.float32)
+    ang = rng.uniform(0, 2 * np.pi, (m, 1, 1)).astype(np.float32)
+    t = (np.cos(ang) * (gx[None] - 0.5) + np.sin(ang) * (gy[None] - 0.5)) + 0.5
+    bg = c1 + (c2 - c1) * np.clip(t, 0, 1)[..., None]
+    freq = rng.uniform(3, 9, (m, 1, 1)).astype(np.float32)
+    sang = rng.uniform(0, np.pi, (m, 1, 1)).astype(np.float32)
+    stripes = np.sin(2 * np.pi * freq * (np.cos(sang) * gx[None] + np.sin(sang) * gy[None]))
+    amp = rng.uniform(0.0, 0.18, (m, 1, 1, 1)).astype(np.float32)
+    bg = bg + amp * stripes[..., None]
+    bg = bg.astype(np.float32)
+
+    # Shape: colour far enough from the background's mean colour to be visible.
+    fg = rng.uniform(0, 1, (m, 1, 1, 3)).astype(np.float32)
+    bg_mean = 0.5 * (c1 + c2)
+    close = np.linalg.norm(fg - bg_mean, axis=-1, keepdims=True) < 0.45
+    fg = np.where(close, 1.0 - bg_mean, fg).astype(np.float32)
+
+    scale = rng.uniform(0.26, 0.42, (m, 1, 1)).astype(np.float32)          # radius as a fraction of the image
+    cx = rng.uniform(0.5 - (0.5 - scale[:, 0, 0]) * 0.8, 0.5 + (0.5 - scale[:, 0, 0]) * 0.8)[:, None, None].astype(np.float32)
+    cy = rng.uniform(0.5 - (0.5 - scale[:, 0, 0]) * 0.8, 0.5 + (0.5 - scale[:, 0, 0]) * 0.8)[:, None, None].astype(np.float32)
+    rot = rng.uniform(-np.pi / 7, np.pi / 7, (m, 1, 1)).astype(np.float32)
+    dx, dy = (gx[None] - cx) / scale, (gy[None] - cy) / scale
+    u = np.cos(rot) * dx + np.sin(rot) * dy
+    v = -np.sin(rot) * dx + np.cos(rot) * dy
+    mask = np.zeros(u.shape, dtype=np.float32)
+    for cls in np.unique(labels):
+        idx = labels == cls
+        mask[idx] = _shape_mask(int(cls), u[idx], v[idx])
+
+    img = bg * (1 - mask[..., None]) + fg * mask[..., None]
+    img = img.reshape(m, size, ss, size, ss, 3).mean(axis=(2, 4))
+    img = img + rng.standard_normal(img.shape, dtype=np.float32) * np.float32(noise)
+    return np.clip(img, 0.0, 1.0).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- #
+# Photos and textures that ship in packages
+# --------------------------------------------------------------------------- #
+SAMPLE_IMAGES = {
+    "astronaut": "scikit-image: Eileen Collins, NASA portrait (512x512 RGB)",
+    "chelsea": "scikit-image: Chelsea the cat (300x451 RGB)",
+    "coffee": "scikit-image: a cup of coffee (400x600 RGB)",
+    "rocket": "scikit-image: a rocket on the launch pad (427x640 RGB)",
+    "brick": "scikit-image: brick wall texture (512x512 grey)",
+    "grass": "scikit-image: grass texture (512x512 grey)",
+    "gravel": "scikit-image: gravel texture (512x512 grey)",
+    "camera": "scikit-image: the cameraman (512x512 grey)",
+    "china": "scikit-learn: a Chinese temple (427x640 RGB)",
+    "flower": "scikit-learn: a flower (427x640 RGB)",
+    "grace_hopper": "matplotlib: Rear Admiral Grace Hopper (600x512 RGB)",
+}
+
+
+def sample_image(name: str, size: int | tuple[int, int] | None = None, grayscale: bool = False) -> np.ndarray:
+    """A photo or texture that ships with an installed package, float32 in [0, 1].
+
+    Returns (H, W, 3) RGB (grey textures are repeated over 3 channels), or
+    (H, W, 1) with ``grayscale=True``. ``size`` resizes (an int gives a square,
+    centre-cropped first so nothing is stretched). Introduced in notebook 01.
+    """
+    if name not in SAMPLE_IMAGES:
+        raise ValueError(f"Expected an image name in {sorted(SAMPLE_IMAGES)}. Received: name={name!r}")
+    if name in ("china", "flower"):
+        from sklearn.datasets import load_sample_image
+
+        img = load_sample_image(f"{name}.jpg")
+    elif name == "grace_hopper":
+        import matplotlib.cbook
+        import matplotlib.image
+
+        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+            img = matplotlib.image.imread(f, format="jpg")
+    else:
+        import skimage.data
+
+        img = getattr(skimage.data, name)()
+    img = np.asarray(img)
+    img = img.astype(np.float32) / 255.0 if img.dtype == np.uint8 else img.astype(np.float32)
+    if img.ndim == 2:
+        img = img[..., None]
+    img = img[..., :3]
+    if size is not None:
+        img = _resize(img, size)
+    if grayscale:
+        if img.shape[-1] == 3:
+            img = (img @ np.array([0.299, 0.587, 0.114], dtype=np.float32))[..., None]
+    elif img.shape[-1] == 1:
+        img = np.repeat(img, 3, axis=-1)
+    return np.clip(img, 0.0, 1.0).astype(np.float32)
+
+
+def _resize(img: np.ndarray, size) -> np.ndarray:
+    from skimage.transform import resize
+
+    if isinstance(size, (int, np.integer)):
+        if size < 1:
+            raise ValueError(f"Expected a positive size. Received: size={size!r}")
+        h, w = img.shape[:2]
+        side = min(h, w)
+        top, left = (h - side) // 2, (w - side) // 2
+        img = img[top : top + side, left : left + side]
+        size = (int(size), int(size))
+    else:
+        size = tuple(int(s) for s in size)
+        if len(size) != 2 or min(size) < 1:
+            raise ValueError(f"Expected size as an int or (height, width). Received: size={size!r}")
+    return resize(img, size + img.shape[2:], anti_aliasing=True, preserve_range=True).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- #
+# full profile: keras.datasets and TFDS, with clear errors offline
+# --------------------------------------------------------------------------- #
+def keras_home() -> Path:
+    """Keras's cache folder: ``$KERAS_HOME`` or ``~/.keras`` (datasets live in ``datasets/``)."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+
+
+def load_keras_dataset(name: str):
+    """A ``keras.datasets`` dataset, honouring ``KERAS_HOME``, with a clear offline error.
+
+    Files already under ``$KERAS_HOME/datasets`` (``mnist.npz``,
+    ``fashion-mnist/*.gz``, ``cifar-10-batches-py/``) are read directly; otherwise
+    Keras downloads them. Returns ``((x_train, y_train), (x_test, y_test))`` as
+    float32 images in [0, 1] with a channel axis and int64 labels.
+    Introduced in notebook 02 (full profile).
+    """
+    if name not in _KERAS_FILES:
+        raise ValueError(f"Expected one of {sorted(_KERAS_FILES)}. Received: name={name!r}")
+    import keras
+
+    cache = keras_home() / "datasets"
+    filename, origin = _KERAS_FILES[name]
+    try:
+        arrays = _read_cached(name, cache)
+        if arrays is None:
+            module = getattr(keras.datasets, name)
+            arrays = _with_keras_home(module.load_data)
+    except Exception as exc:  # network errors, truncated files, ...
+        raise DatasetUnavailableError(
+            f"The {name!r} dataset is not on this machine and could not be downloaded "
+            f"({type(exc).__name__}: {str(exc)[:200]}). Expected {filename!r} under {cache}/ "
+            f"(Keras downloads it from {origin}). Download it on a machine with internet and "
+            f"copy it there, or set KERAS_HOME to a folder whose datasets/ holds it. "
+            f"Offline, use DATASET='digits' or 'shapes' (the default profile)."
+        ) from exc
+    (x_train, y_train), (x_test, y_test) = arrays
+    return (_to_float_images(x_train), np.asarray(y_train).reshape(-1).astype(np.int64)), (
+        _to_float_images(x_test),
+        np.asarray(y_test).reshape(-1).astype(np.int64),
+    )
+
+
+def _read_cached(name: str, cache: Path):
+    """Read a keras.datasets dataset from files already in the cache, or return None."""
+    if name == "mnist":
+        path = cache / "mnist.npz"
+        if not path.exists():
+            return None
+        with np.load(path) as f:
+            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+    if name == "fashion_mnist":
+        import gzip
+
+        folder = cache / "fashion-mnist"
+        parts = ["train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"]
+        if not all((folder / p).exists() for p in parts):
+            return None
+        out = []
+        for labels_file, images_file in ((parts[0], parts[1]), (parts[2], parts[3])):
+            with gzip.open(folder / labels_file, "rb") as f:
+                y = np.frombuffer(f.read(), np.uint8, offset=8)
+            with gzip.open(folder / images_file, "rb") as f:
+                x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(len(y), 28, 28)
+            out.append((x, y))
+        return tuple(out)
+    if name == "cifar10":
+        import pickle
+
+        for folder in (cache / "cifar-10-batches-py-target" / "cifar-10-batches-py", cache / "cifar-10-batches-py"):
+            files = [folder / f"data_batch_{i}" for i in range(1, 6)] + [folder / "test_batch"]
+            if all(f.exists() for f in files):
+                batches = []
+                for f in files:
+                    with open(f, "rb") as fh:
+                        d = pickle.load(fh, encoding="bytes")
+                    x = np.asarray(d[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+                    batches.append((x, np.asarray(d[b"labels"], np.int64)))
+                x_train = np.concatenate([b[0] for b in batches[:5]])
+                y_train = np.concatenate([b[1] for b in batches[:5]])
+                return (x_train, y_train), batches[5]
+        return None
+    return None
+
+
+def _with_keras_home(fn):
+    """Call a keras.datasets loader so that it caches under ``keras_home()``.
+
+    Keras reads KERAS_HOME once, when it is imported; this makes a later change
+    of the variable (a test's temporary folder, a notebook parameter) count too.
+    """
+    import importlib
+
+    import keras
+
+    original = keras.utils.get_file
+
+    def get_file(*args, **kwargs):
+        kwargs.setdefault("cache_dir", str(keras_home()))
+        return original(*args, **kwargs)
+
+    patched = {}
+    for mod_name in ("keras.src.datasets.fashion_mnist", "keras.src.datasets.cifar10", "keras.src.datasets.mnist"):
+        try:
+            mod = importlib.import_module(mod_name)
+        except ImportError:
+            continue
+        if hasattr(mod, "get_file"):
+            patched[mod] = mod.get_file
+            mod.get_file = get_file
+    try:
+        return fn()
+    finally:
+        for mod, original_fn in patched.items():
+            mod.get_file = original_fn
+
+
+def load_tfds(name: str, split: str = "train", data_dir: str | os.PathLike | None = None,
+              download: bool = False, as_supervised: bool = True):
+    """Load a TFDS dataset (e.g. ``"tf_flowers"``) as a ``tf.data.Dataset``.
+
+    ``data_dir`` defaults to ``$TFDS_DATA_DIR`` (TFDS's own default otherwise).
+    With ``download=False`` (the default here: nothing is fetched behind your
+    back) a dataset that is not prepared raises :class:`DatasetUnavailableError`
+    naming the folder it looked in and the command that prepares it.
+    Introduced in notebook 09 (full profile).
+    """
+    import tensorflow_datasets as tfds
+
+    data_dir = data_dir if data_dir is not None else os.environ.get("TFDS_DATA_DIR")
+    try:
+        return tfds.load(name, split=split, data_dir=data_dir, download=download, as_supervised=as_supervised)
+    except tfds.core.registered.DatasetNotFoundError as exc:
+        raise ValueError(f"Expected a TFDS dataset name such as 'tf_flowers'. Received: name={name!r}") from exc
+    except Exception as exc:
+        where = data_dir or "TFDS's default folder (~/tensorflow_datasets)"
+        how = (
+            f"Prepare it on a machine with internet (`tfds build {name} --data_dir DIR`, or "
+            f"load_tfds({name!r}, download=True)), copy DIR here and set TFDS_DATA_DIR=DIR."
+        )
+        raise DatasetUnavailableError(
+            f"TFDS dataset {name!r} is not prepared in {where} ({type(exc).__name__}: {str(exc)[:200]}). {how}"
+        ) from exc

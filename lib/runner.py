@@ -1,0 +1,201 @@
+"""Run the course: execute notebooks with papermill and write a results summary.
+
+    python -m lib.runner                      # every notebook, default profile
+    python -m lib.runner --profile full       # real datasets, ImageNet weights, GPU-sized
+    python -m lib.runner --only 01 03         # some notebooks
+    python -m lib.runner --list               # what would run
+
+Each notebook runs in its own papermill process with a per-notebook time
+limit; a kernel that dies, a cell that raises or a run that times out marks
+that notebook failed (the others still run) and the exit code is non-zero.
+Executed notebooks, their ``*.results.json`` and ``summary.md``/``summary.json``
+land in ``results/<profile>/`` (git-ignored).
+
+Profiles: ``default`` is each notebook's own parameters cell. Any other
+profile P reads ``notebooks/profiles/P/<notebook>.yaml`` (parameters that
+override the defaults; notebooks without a file run with their defaults).
+
+Introduced in notebook 01 (it is what "run the course" runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lib import paths, report
+
+DEFAULT_TIMEOUT = 900  # seconds per notebook
+
+
+@dataclasses.dataclass
+class RunResult:
+    notebook: str
+    status: str  # "ok", "failed" or "timeout"
+    seconds: float
+    output: Path
+    results: dict
+    error: str = ""
+
+
+def profile_parameters(stem: str, profile: str = "default") -> dict:
+    """The parameters a profile injects into notebook ``stem`` (empty for ``default``)."""
+    if profile == "default":
+        return {}
+    folder = paths.PROFILES / profile
+    if not folder.is_dir():
+        known = sorted(p.name for p in paths.PROFILES.iterdir() if p.is_dir()) if paths.PROFILES.is_dir() else []
+        raise ValueError(f"Expected a profile in {['default', *known]}. Received: profile={profile!r}")
+    path = folder / f"{stem}.yaml"
+    if not path.exists():
+        return {}
+    import yaml
+
+    params = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(params, dict):
+        raise ValueError(f"{path} must hold a mapping of PARAMETER: value. Received {type(params).__name__}")
+    return params
+
+
+def select(only: list[str] | None = None) -> list[Path]:
+    """Notebooks to run: all, or those whose number or stem is in ``only``."""
+    notebooks = paths.notebook_paths()
+    if not only:
+        return notebooks
+    chosen = [nb for nb in notebooks if any(nb.stem == o or nb.stem.split("_")[0] == o.zfill(2) for o in only)]
+    missing = [o for o in only if not any(nb.stem == o or nb.stem.split("_")[0] == o.zfill(2) for nb in notebooks)]
+    if missing:
+        raise ValueError(f"No notebook matches {missing}. Available: {[nb.stem for nb in notebooks]}")
+    return chosen
+
+
+def run_notebook(notebook: Path, output_dir: Path, profile: str = "default", timeout: float = DEFAULT_TIMEOUT,
+                 cwd: Path | None = None, extra_parameters: dict | None = None) -> RunResult:
+    """Execute one notebook with papermill in a child process; never raises for notebook errors."""
+    output_dir = Path(output_dir).resolve()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    stem = notebook.stem
+    out = output_dir / notebook.name
+    params = {**profile_parameters(stem, profile), **(extra_parameters or {}), "OUTPUT_DIR": str(output_dir)}
+    results_file = output_dir / f"{stem}{report.SUFFIX}"
+    if results_file.exists():
+        results_file.unlink()
+    with tempfile.TemporaryDirectory() as tmp:
+        params_file = Path(tmp) / "params.json"  # JSON is valid YAML for papermill -f
+        params_file.write_text(json.dumps(params))
+        workdir = Path(cwd) if cwd is not None else paths.NOTEBOOKS
+        cmd = [
+            sys.executable, "-m", "papermill", str(notebook), str(out),
+            "-f", str(params_file), "-k", "python3", "--cwd", str(workdir),
+            "--no-progress-bar", "--execution-timeout", str(int(timeout)),
+        ]
+        env = kernel_environment()
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 60, env=env)
+            status = "ok" if proc.returncode == 0 else "failed"
+            error = "" if status == "ok" else _error_tail(proc.stderr + proc.stdout)
+        except subprocess.TimeoutExpired:
+            status, error = "timeout", f"{stem} did not finish within {timeout:.0f} s"
+        seconds = time.perf_counter() - start
+    results = {}
+    if results_file.exists():
+        results = report.load(results_file)["results"]
+    elif status == "ok":
+        status, error = "failed", f"{stem} ran but wrote no {results_file.name} (its last cell records results)"
+    return RunResult(stem, status, seconds, out, results, error)
+
+
+def kernel_environment() -> dict:
+    """Environment for the kernel: this interpreter's kernelspec first, `lib` importable."""
+    env = dict(os.environ)
+    share = Path(sys.prefix) / "share" / "jupyter"
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(share), env.get("JUPYTER_PATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(paths.ROOT), env.get("PYTHONPATH", "")) if p)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def _error_tail(text: str, lines: int = 25) -> str:
+    keep = [line for line in text.splitlines() if line.strip()]
+    return "\n".join(keep[-lines:])
+
+
+def write_summary(runs: list[RunResult], output_dir: Path, profile: str) -> Path:
+    """Write ``summary.json`` and ``summary.md`` (status, time, recorded results per notebook)."""
+    import platform
+
+    output_dir = Path(output_dir)
+    meta = {"profile": profile, "python": platform.python_version(), "machine": platform.machine(),
+            "created": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    data = {"meta": meta, "notebooks": [
+        {"notebook": r.notebook, "status": r.status, "seconds": round(r.seconds, 1),
+         "results": r.results, "error": r.error} for r in runs]}
+    (output_dir / "summary.json").write_text(json.dumps(data, indent=2) + "\n")
+    lines = [f"# Results: {profile} profile", "",
+             f"{meta['created']} - Python {meta['python']} on {meta['machine']}", "",
+             "| notebook | status | time (s) | recorded results |", "|---|---|---|---|"]
+    for r in runs:
+        shown = ", ".join(f"{k}={_fmt(v)}" for k, v in list(r.results.items())[:8])
+        more = f" (+{len(r.results) - 8} more)" if len(r.results) > 8 else ""
+        lines.append(f"| {r.notebook} | {r.status} | {r.seconds:.0f} | {shown}{more} |")
+    total = sum(r.seconds for r in runs)
+    lines += ["", f"Total: {total:.0f} s, {sum(r.status == 'ok' for r in runs)}/{len(runs)} notebooks ok."]
+    for r in runs:
+        if r.error:
+            lines += ["", f"## {r.notebook}: {r.status}", "", "```", r.error, "```"]
+    path = output_dir / "summary.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, dict)):
+        return "[...]"
+    return str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lib.runner", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="default", help="default (offline, CPU) or full")
+    parser.add_argument("--only", nargs="*", help="notebook numbers or stems, e.g. 01 03")
+    parser.add_argument("--output", default=None, help="folder for executed notebooks (default results/<profile>)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per notebook")
+    parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
+    args = parser.parse_args(argv)
+
+    notebooks = select(args.only)
+    if args.list:
+        for nb in notebooks:
+            print(nb.stem)
+        return 0
+    for nb in notebooks:  # fail fast on a bad profile before running anything
+        profile_parameters(nb.stem, args.profile)
+    output_dir = paths.resolve(args.output or f"results/{args.profile}")
+    print(f"Running {len(notebooks)} notebook(s), profile '{args.profile}', into {output_dir}", flush=True)
+    runs = []
+    for i, nb in enumerate(notebooks, 1):
+        print(f"[{i}/{len(notebooks)}] {nb.stem} ...", end=" ", flush=True)
+        run = run_notebook(nb, output_dir, profile=args.profile, timeout=args.timeout)
+        runs.append(run)
+        print(f"{run.status} ({run.seconds:.0f} s)", flush=True)
+        if run.error:
+            print("    " + run.error.replace("\n", "\n    "), flush=True)
+    summary = write_summary(runs, output_dir, args.profile)
+    ok = sum(r.status == "ok" for r in runs)
+    print(f"{ok}/{len(runs)} notebooks ok in {sum(r.seconds for r in runs):.0f} s. Summary: {summary}", flush=True)
+    return 0 if ok == len(runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

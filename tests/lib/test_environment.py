@@ -1,0 +1,55 @@
+"""lib.setup and friends: readable version errors, idempotent GPU set-up, seeding."""
+
+import numpy as np
+import pytest
+
+import lib
+from lib import environment
+
+
+def test_old_versions_get_a_readable_message():
+    with pytest.raises(RuntimeError) as info:
+        environment.check_versions({"keras": "2.15.0", "tensorflow": "2.15.1", "numpy": "2.0.0"})
+    message = str(info.value)
+    assert "keras 2.15.0 (need >= 3.8.0)" in message and "tensorflow 2.15.1" in message
+    assert "numpy" not in message.split("need")[0].split(";")[-1] or "numpy 2.0.0" not in message
+    assert "course.py" in message
+
+
+def test_current_versions_pass_and_prerelease_suffixes_parse():
+    found = environment.check_versions()
+    assert "keras" in found
+    assert environment.check_versions({"keras": "3.10.0rc1", "numpy": "2.1.0.dev0"}) == {
+        "keras": "3.10.0rc1", "numpy": "2.1.0.dev0"}
+
+
+def test_setup_is_idempotent_and_reports_facts(capsys):
+    first = lib.setup(seed=1)
+    second = lib.setup(seed=1)
+    assert first["backend"] == second["backend"] == "tensorflow"
+    assert first["gpus"] == second["gpus"]
+    assert "backend=tensorflow" in capsys.readouterr().out
+    assert environment.enable_gpu_memory_growth() == first["gpus"]
+
+
+def test_seeding_makes_keras_reproducible():
+    import keras
+
+    environment.set_seed(7)
+    a = keras.random.normal((3,)), np.random.rand(2)
+    environment.set_seed(7)
+    b = keras.random.normal((3,)), np.random.rand(2)
+    np.testing.assert_array_equal(np.asarray(a[0]), np.asarray(b[0]))
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_bad_seed(seed):
+    with pytest.raises(ValueError, match="non-negative integer seed"):
+        environment.set_seed(seed)
+
+
+def test_lib_imports_lazily_and_rejects_unknown_names():
+    assert lib.data.__name__ == "lib.data"
+    with pytest.raises(AttributeError):
+        lib.nonexistent_module

@@ -1,0 +1,90 @@
+"""The runner behind "run the course": papermill per notebook, failures contained, summary written."""
+
+import json
+
+import pytest
+
+from lib import notebook as nbtools
+from lib import runner
+
+
+def make_notebook(path, body):
+    script = (
+        "# %% [markdown]\n# # A test notebook\n"
+        '# %% tags=["parameters"]\nSEED = 0\nOUTPUT_DIR = "results/interactive"\nVALUE = 1\n'
+        f"# %%\n{body}\n"
+    )
+    nbtools.write(nbtools.script_to_notebook(script), path)
+    return path
+
+
+SAVE = "import lib.report\nlib.report.save('{stem}', {{'value': VALUE, 'seed': SEED}}, OUTPUT_DIR)"
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "cwd").mkdir()
+    return tmp_path
+
+
+def test_ok_notebook_records_results_and_gets_parameters(folder):
+    nb = make_notebook(folder / "01_ok.ipynb", SAVE.format(stem="01_ok"))
+    run = runner.run_notebook(nb, folder / "out", cwd=folder / "cwd", timeout=120, extra_parameters={"VALUE": 7})
+    assert run.status == "ok", run.error
+    assert run.results == {"value": 7, "seed": 0}
+    assert (folder / "out" / "01_ok.ipynb").exists()
+
+
+def test_failing_cell_is_reported_not_raised(folder):
+    nb = make_notebook(folder / "02_fail.ipynb", "raise ValueError('boom from the notebook')")
+    run = runner.run_notebook(nb, folder / "out", cwd=folder / "cwd", timeout=120)
+    assert run.status == "failed"
+    assert "boom from the notebook" in run.error
+
+
+def test_dead_kernel_fails_the_run(folder):
+    nb = make_notebook(folder / "03_die.ipynb", "import os\nos._exit(1)")
+    run = runner.run_notebook(nb, folder / "out", cwd=folder / "cwd", timeout=120)
+    assert run.status == "failed"
+    assert "kernel" in run.error.lower() or "died" in run.error.lower()
+
+
+def test_endless_cell_times_out(folder):
+    nb = make_notebook(folder / "04_slow.ipynb", "import time\ntime.sleep(600)")
+    run = runner.run_notebook(nb, folder / "out", cwd=folder / "cwd", timeout=5)
+    assert run.status in ("failed", "timeout")
+    assert run.seconds < 120
+
+
+def test_notebook_that_records_nothing_fails(folder):
+    nb = make_notebook(folder / "05_silent.ipynb", "x = 1")
+    run = runner.run_notebook(nb, folder / "out", cwd=folder / "cwd", timeout=120)
+    assert run.status == "failed"
+    assert "results" in run.error
+
+
+def test_summary_lists_status_time_and_results(tmp_path):
+    runs = [
+        runner.RunResult("01_a", "ok", 12.3, tmp_path / "01_a.ipynb", {"test_accuracy": 0.91}),
+        runner.RunResult("02_b", "failed", 4.0, tmp_path / "02_b.ipynb", {}, "ValueError: boom"),
+    ]
+    md = runner.write_summary(runs, tmp_path, "default").read_text()
+    assert "| 01_a | ok | 12 | test_accuracy=0.91 |" in md
+    assert "02_b: failed" in md and "ValueError: boom" in md
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert [n["status"] for n in data["notebooks"]] == ["ok", "failed"]
+
+
+def test_unknown_profile_and_notebook_are_clear_errors():
+    with pytest.raises(ValueError, match="Expected a profile"):
+        runner.profile_parameters("01_convolution", "nonexistent")
+    with pytest.raises(ValueError, match="No notebook matches"):
+        runner.select(["99"])
+
+
+def test_full_profile_files_are_mappings():
+    from lib import paths
+
+    for path in sorted((paths.PROFILES / "full").glob("*.yaml")):
+        params = runner.profile_parameters(path.stem, "full")
+        assert isinstance(params, dict) and params, f"{path} should set some parameters"
