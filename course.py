@@ -79,7 +79,7 @@ def _env_for(python: Path) -> dict:
 def main(argv: list[str]) -> int:
     commands = {
         "run": ["-m", "lib.runner"],
-        "test": ["-m", "pytest", "tests", "-n", "2", "--dist", "loadgroup"],
+        "test": ["-m", "pytest", "-n", "2", "--dist", "loadgroup"],  # paths: pyproject testpaths
         "lab": ["-m", "jupyter", "lab", str(ROOT / "notebooks")],
         "bench": ["-m", "lib.bench"],
     }
