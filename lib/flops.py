@@ -17,7 +17,7 @@ FLOPs (floating point operations) are a count, not FLOPS (per second).
 :func:`profile` walks a built Keras model and tabulates, for every layer, its
 parameters, MACs, FLOPs and activation count; :func:`summarize` totals them.
 
-Introduced in notebook 01 (convolution); :func:`profile` is used again in 08.
+Introduced in notebook 01 (convolution). :func:`profile` is also used in notebook 08.
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def receptive_field(kernel_sizes, strides=None) -> int:
             f"Expected one stride per kernel. Received {len(kernel_sizes)} kernel sizes and {len(strides)} strides"
         )
     r, jump = 1, 1
-    for k, s in zip(kernel_sizes, strides):
+    for k, s in zip(kernel_sizes, strides, strict=True):
         k = _positive_int(k, "kernel_size")
         r += (k - 1) * jump
         jump *= _stride(s)
@@ -448,7 +448,7 @@ class LayerProfile:
     values per example. ``calls`` is how many times the layer runs in one
     forward pass (shared layers and models); params are counted once.
 
-    Introduced in notebook 01 (convolution); used again in 08.
+    Introduced in notebook 01 (convolution). Also used in notebook 08.
     """
 
     name: str
@@ -616,7 +616,7 @@ def profile(model, *, include_input: bool = True) -> list[LayerProfile]:
     Parameters computed by these rules are checked against
     ``layer.count_params()``; a mismatch (a subclass with extra weights) raises.
 
-    Introduced in notebook 01 (convolution); used again in 08.
+    Introduced in notebook 01 (convolution). Also used in notebook 08.
     """
     import keras
 
@@ -627,7 +627,16 @@ def profile(model, *, include_input: bool = True) -> list[LayerProfile]:
             f"Expected a built model. Model '{model.name}' is not built: give it a keras.Input "
             "or call model.build(input_shape) first"
         )
-    return _profile(model, "", 1, include_input)
+    rows = _profile(model, "", 1, include_input)
+    if include_input and not any(r.type == "InputLayer" for r in rows):
+        # Sequential models do not list their InputLayer; add its row like a Functional model's.
+        for tensor in model.inputs or []:
+            shape = _shape(tensor)
+            size = _elements(shape, model)
+            name = getattr(tensor, "name", None) or "input"
+            name = "input" if name.startswith("keras_tensor") else name
+            rows.insert(0, LayerProfile(name, "InputLayer", shape, 0, 0, 0, size))
+    return rows
 
 
 def _profile(model, prefix: str, multiplier: int, include_input: bool) -> list[LayerProfile]:
@@ -673,7 +682,7 @@ def summarize(rows: list[LayerProfile]) -> dict:
 
     ``activations`` excludes the input layer (it counts what the layers produce).
 
-    Introduced in notebook 01 (convolution); used again in 08.
+    Introduced in notebook 01 (convolution). Also used in notebook 08.
     """
     rows = list(rows)
     return {
@@ -690,7 +699,7 @@ def format_profile(rows: list[LayerProfile], max_rows: int | None = None) -> str
 
     ``max_rows`` keeps the first and last rows of long models.
 
-    Introduced in notebook 01 (convolution); used again in 08.
+    Introduced in notebook 01 (convolution). Also used in notebook 08.
     """
     rows = list(rows)
     shown = rows
@@ -711,5 +720,5 @@ def format_profile(rows: list[LayerProfile], max_rows: int | None = None) -> str
                   f"{totals['flops']:,}", f"{totals['activations']:,}"))
     widths = [max(len(str(x[i])) for x in [header, *lines]) for i in range(7)]
     fmt = lambda cells: "  ".join(  # noqa: E731
-        str(c).ljust(w) if i < 3 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        str(c).ljust(w) if i < 3 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
     return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, lines)])

@@ -120,7 +120,9 @@ def kernel_environment() -> dict:
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(share), env.get("JUPYTER_PATH", "")) if p)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(paths.ROOT), env.get("PYTHONPATH", "")) if p)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.setdefault("MPLBACKEND", "Agg")
+    # The kernel's own inline backend keeps figures in the executed notebook; a
+    # non-interactive MPLBACKEND (set for tests and CI) would drop them.
+    env.pop("MPLBACKEND", None)
     return env
 
 

@@ -101,9 +101,14 @@ class TestNotebook:
 
     def test_records_results_in_last_cell(self, path):
         cells = [c for c in load(path)["cells"] if c["cell_type"] == "code"]
-        last = source(cells[-1])
-        assert "lib.report.save(" in last and path.stem in last, \
-            f"the last code cell records results: lib.report.save({path.stem!r}, results, OUTPUT_DIR)"
+        assert "lib.report.save(NOTEBOOK, results, OUTPUT_DIR)" in source(cells[-1]), \
+            "the last code cell records results: lib.report.save(NOTEBOOK, results, OUTPUT_DIR)"
+        defined = re.findall(r'^NOTEBOOK = "([^"]+)"', "\n".join(source(c) for c in cells), flags=re.M)
+        assert defined == [path.stem], f'define NOTEBOOK = "{path.stem}" once, after the parameters cell'
+
+    def test_figures_are_kept_in_executed_notebooks(self, path):
+        text = "\n".join(source(c) for c in load(path)["cells"])
+        assert "matplotlib.use(" not in text and "MPLBACKEND" not in text
 
     def test_no_legacy_apis(self, path):
         text = "\n".join(source(c) for c in load(path)["cells"])
