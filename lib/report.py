@@ -19,6 +19,7 @@ import datetime as _dt
 import json
 import math
 import numbers
+import sys
 from pathlib import Path
 
 from lib import paths
@@ -61,6 +62,12 @@ def save(notebook: str, results: dict, output_dir: str | Path = "results/interac
         raise ValueError(f"Expected a non-empty dict of results. Received: {results!r}")
     import keras
 
+    results = dict(results)
+    exercises = sys.modules.get("lib.exercises")  # checked exercises, when the notebook ran any
+    if exercises is not None and exercises.session_results():
+        statuses = exercises.session_results()
+        results.setdefault("exercises_total", len(statuses))
+        results.setdefault("exercises_correct", sum(s == "correct" for s in statuses.values()))
     out = paths.resolve(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     record = {

@@ -26,3 +26,11 @@ def test_notebook_runs_with_defaults_and_meets_floors(path, tmp_path):
     floors = json.loads((FLOORS / f"{path.stem}.json").read_text())
     failures = report.check_floors(run.results, floors)
     assert not failures, f"{path.name} results miss their floors:\n" + "\n".join(failures)
+    # the notebook's own solutions pass every check it runs
+    nb = json.loads(path.read_text())
+    checks = sum("check" in c.get("metadata", {}).get("tags", []) for c in nb["cells"])
+    assert checks >= 3, f"{path.name} has {checks} exercise check cells; expected 3-6"
+    assert run.results.get("exercises_total") == checks, (
+        f"{path.name} ran {run.results.get('exercises_total')} checks of its {checks} check cells")
+    assert run.results.get("exercises_correct") == checks, (
+        f"{path.name}: only {run.results.get('exercises_correct')} of {checks} solutions pass their checks")
