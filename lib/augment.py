@@ -372,8 +372,11 @@ def make_pipeline(x, y, augment: Callable | None = None, batch_size: int = 32, s
     layer or ``keras.Sequential`` of them; Keras layers are called with
     ``training=True``). Integer labels are one-hot encoded
     when ``num_classes`` is given (required with ``batch_augment``). This is
-    TensorFlow's ``tf.data``; Keras preprocessing layers run inside it on any
-    Keras backend. Returns a ``tf.data.Dataset`` of ``(images, labels)``.
+    TensorFlow's ``tf.data``; Keras' built-in preprocessing layers (alone or in a
+    ``keras.Sequential``) run inside it on any Keras backend. Other callables
+    (such as :class:`PCAColorAugmentation`) are traced by TensorFlow, so they need
+    the TensorFlow backend; on another backend a ``NotImplementedError`` says so.
+    Returns a ``tf.data.Dataset`` of ``(images, labels)``.
     Introduced in notebook 06 (data augmentation).
     """
     import tensorflow as tf
@@ -406,20 +409,42 @@ def make_pipeline(x, y, augment: Callable | None = None, batch_size: int = 32, s
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     if augment is not None:
         # One map call at a time so the draws of a seeded layer land on the same images every run.
-        ds = ds.map(lambda image, label: (_apply(augment, image), label))
+        ds = _map(ds, lambda image, label: (_apply(augment, image), label), augment, "augment")
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     if batch_augment is not None:
         def mix(images, labels):
             out = _apply(batch_augment, {"images": images, "labels": labels})
             return out["images"], out["labels"]
 
-        ds = ds.map(mix)
+        ds = _map(ds, mix, batch_augment, "batch_augment")
     return ds.prefetch(autotune)
 
 
 def _apply(fn, data):
     # Keras layers get training=True explicitly: layers such as PCAColorAugmentation (and
     # Dropout-style layers) are the identity when `training` is left unset.
+    if isinstance(fn, keras.Sequential) and keras.backend.backend() != "tensorflow":
+        # Inside tf.data each built-in preprocessing layer switches itself to TensorFlow, but a
+        # Sequential would run on the Keras backend (JAX cannot trace tf.data's tensors): go layer by layer.
+        for layer in fn.layers:
+            data = _apply(layer, data)
+        return data
     if isinstance(fn, keras.layers.Layer):
         return fn(data, training=True)
     return fn(data)
+
+
+def _map(ds, fn, what, name: str):
+    """``ds.map(fn)``; on a non-TensorFlow backend a callable tf.data cannot trace gets a clear error."""
+    try:
+        return ds.map(fn)
+    except Exception as error:
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            raise
+        raise NotImplementedError(
+            f"make_pipeline runs {name} inside tf.data, which only Keras' built-in preprocessing layers "
+            f"(alone or in a keras.Sequential) can do on KERAS_BACKEND={backend}. Received: {name}="
+            f"{type(what).__name__}, which needs the TensorFlow backend; KERAS_BACKEND is {backend}. "
+            f"Apply it to batches outside the pipeline, or set KERAS_BACKEND=tensorflow."
+        ) from error

@@ -37,10 +37,11 @@ def check_versions(found: dict[str, str] | None = None, minimum: dict[str, str] 
 
         found["keras"] = keras.__version__
         found["numpy"] = numpy.__version__
-        if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
+        backend = keras.backend.backend()
+        if backend in ("tensorflow", "jax", "torch"):  # the backend's own version, whichever it is
+            import importlib
 
-            found["tensorflow"] = tf.__version__
+            found[backend] = importlib.import_module(backend).__version__
     too_old = [
         f"{name} {found[name]} (need >= {need})"
         for name, need in minimum.items()
@@ -67,11 +68,23 @@ def enable_gpu_memory_growth() -> list[str]:
     """Let TensorFlow grow GPU memory as needed instead of taking all of it.
 
     Idempotent: calling it again, or after the GPU was initialised, is harmless.
-    Returns the names of the GPUs found (empty on CPU or non-TF backends).
+    Returns the names of the GPUs found (empty on CPU). On JAX, memory growth is
+    ``XLA_PYTHON_CLIENT_PREALLOCATE=false``, set here if JAX has not started yet;
+    on PyTorch there is nothing to do (it allocates as it goes). Introduced in notebook 01.
     """
     import keras
 
-    if keras.backend.backend() != "tensorflow":
+    backend = keras.backend.backend()
+    if backend == "jax":
+        os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+        import jax
+
+        return [str(d) for d in jax.devices() if d.platform == "gpu"]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    if backend != "tensorflow":
         return []
     import tensorflow as tf
 
@@ -90,7 +103,8 @@ def set_seed(seed: int, deterministic: bool = False) -> None:
     """Seed Python, NumPy and the backend (``keras.utils.set_random_seed``).
 
     With ``deterministic=True`` TensorFlow ops are made deterministic too
-    (slower; for exact reproductions). Introduced in notebook 01.
+    (slower; for exact reproductions; JAX on CPU is deterministic already).
+    Introduced in notebook 01.
     """
     import keras
 

@@ -166,30 +166,29 @@ def layer_statistics(model, x, y, loss=None) -> list[dict]:
     ``activation_std`` (of the layer's output, after its activation),
     ``gradient_norm`` (Frobenius norm of d loss / d kernel) and ``weight_std``.
     ``loss`` defaults to the model's compiled loss, else sparse categorical
-    cross-entropy on logits. TensorFlow backend (uses ``tf.GradientTape``).
+    cross-entropy on logits. The gradients come from
+    :func:`lib.autodiff.value_and_grads` (any Keras backend).
     Introduced in notebook 03.
     """
-    if keras.backend.backend() != "tensorflow":
-        raise NotImplementedError(
-            f"layer_statistics uses tf.GradientTape. Received backend={keras.backend.backend()!r}"
-        )
-    import tensorflow as tf
+    from lib import autodiff
 
     layers = kernel_layers(model)
     if not layers:
         raise ValueError(f"Expected a model with Dense or Conv layers. Received: {model.name!r} has none")
     probe = keras.Model(model.inputs, [layer.output for layer in layers] + list(model.outputs))
     loss_fn = _loss_fn(model, loss)
-    kernels = [layer.kernel for layer in layers]
     x = ops.convert_to_tensor(x)
-    with tf.GradientTape() as tape:
-        outputs = probe(x, training=False)
-        value = ops.mean(loss_fn(y, outputs[-1]))  # loss functions (not Loss objects) return per-sample values
-    grads = tape.gradient(value, kernels)
+    outputs = probe(x, training=False)
+
+    def value():
+        # loss functions (not Loss objects) return per-sample values
+        return ops.mean(loss_fn(y, probe(x, training=False)[-1]))
+
+    _, grads = autodiff.value_and_grads(value, [layer.kernel for layer in layers], allow_unused=True)
     stats = []
     for layer, out, grad in zip(layers, outputs[:-1], grads):
         out = ops.convert_to_numpy(out)
-        grad = np.zeros(layer.kernel.shape) if grad is None else ops.convert_to_numpy(grad)
+        grad = ops.convert_to_numpy(grad)
         stats.append({
             "name": layer.name,
             "activation_mean": float(np.mean(out)),
@@ -273,7 +272,7 @@ def lsuv_init(model, batch, tol: float = 0.1, max_iter: int = 10, seed: int | No
         orthogonal = keras.initializers.Orthogonal(seed=None if seed is None else seed + i)
         layer.kernel.assign(orthogonal(layer.kernel.shape, dtype=layer.kernel.dtype))
         if getattr(layer, "bias", None) is not None:
-            layer.bias.assign(ops.zeros_like(layer.bias))
+            layer.bias.assign(ops.zeros(layer.bias.shape, dtype=layer.bias.dtype))  # zeros_like(Variable) fails on JAX
 
         def variance():
             return float(ops.convert_to_numpy(ops.var(_pre_activation(layer, layer_input))))

@@ -121,8 +121,9 @@ def l2_gradient(weights, l2: float = 0.01) -> np.ndarray:
 def l1_gradient(weights, l1: float = 0.01) -> np.ndarray:
     """Gradient of :func:`l1_penalty`: ``l1 * sign(w)``.
 
-    ``|w|`` has no derivative at 0; like autodiff (TensorFlow, JAX) this returns
-    the subgradient 0 there. Introduced in notebook 05.
+    ``|w|`` has no derivative at 0; like ``np.sign`` and TensorFlow's autodiff this
+    returns the subgradient 0 there (JAX's autodiff picks +1; any value in [-1, 1]
+    is a subgradient). Introduced in notebook 05.
     """
     l1 = _non_negative("l1", l1)
     return l1 * np.sign(np.asarray(weights, dtype=np.float64))

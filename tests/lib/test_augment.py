@@ -299,8 +299,10 @@ def test_pca_layer_adapt_identity_at_inference_and_offsets():
     alpha = offset @ vectors / values  # coordinates along the principal axes, divided by the eigenvalues
     np.testing.assert_allclose(alpha.std(axis=0), 0.1, rtol=0.06)
     np.testing.assert_allclose(alpha.mean(axis=0), 0.0, atol=0.01)
+    # KS test per axis at 0.1%: the draws depend on the backend's random stream (seed 1 gives
+    # p = 0.0055 on one axis under JAX, by chance), so a 1% threshold would fail 3% of streams.
     for i in range(3):
-        assert stats.kstest(alpha[:, i], stats.norm(0, 0.1).cdf).pvalue > 0.01
+        assert stats.kstest(alpha[:, i], stats.norm(0, 0.1).cdf).pvalue > 1e-3
     # Covariance of the offsets: sigma^2 P diag(lambda^2) P^T.
     expected = 0.01 * vectors @ np.diag(values**2) @ vectors.T
     np.testing.assert_allclose(np.cov(offset.T), expected, atol=0.1 * expected.max())
@@ -443,9 +445,24 @@ def test_pipeline_batch_augment_mixes_one_hot_labels():
     assert images.shape == x.shape and labels.shape == (64, 10)
     np.testing.assert_allclose(labels.sum(axis=1), 1.0, rtol=1e-5)
     assert (labels.max(axis=1) < 1 - 1e-3).mean() > 0.5  # most labels are mixed
+
+
+@pytest.mark.tf_only("tf.data traces a custom keras.ops layer with TensorFlow ops")
+def test_pipeline_calls_custom_layers_with_training_true():
+    x, _ = batch(64, 8, 8, 3)
+    y = np.arange(64) % 10
     pca = augment.PCAColorAugmentation(sigma=1.0, eigenvalues=[0.1, 0.01, 0.001], eigenvectors=np.eye(3), seed=0)
     out, _ = epoch(augment.make_pipeline(x, y, augment=pca, batch_size=16, shuffle=False))
     assert not np.allclose(out, x)  # the pipeline calls Keras layers with training=True
+
+
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="the error is for the other backends")
+def test_pipeline_says_custom_layers_need_tensorflow():
+    x, _ = batch(8, 4, 4, 3)
+    pca = augment.PCAColorAugmentation(sigma=1.0, eigenvalues=[0.1, 0.01, 0.001], eigenvectors=np.eye(3), seed=0)
+    with pytest.raises(NotImplementedError, match=r"Received: augment=PCAColorAugmentation, which needs the "
+                                                  r"TensorFlow backend; KERAS_BACKEND is "):
+        augment.make_pipeline(x, np.zeros(8), augment=pca, batch_size=4)
 
 
 def test_pipeline_bad_arguments():

@@ -1,5 +1,5 @@
 """lib.norm against independent references: NumPy, keras.layers.Normalization/BatchNormalization/
-LayerNormalization/GroupNormalization/SpectralNormalization, tf.GradientTape, central differences
+LayerNormalization/GroupNormalization/SpectralNormalization, autodiff (lib.autodiff, any backend), central differences
 and np.linalg.svd, over grids of shapes and hyper-parameters."""
 
 import itertools
@@ -7,12 +7,11 @@ import itertools
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from lib import norm
+from lib import autodiff, norm
 
 RTOL = ATOL = 1e-4
 
@@ -95,22 +94,29 @@ def test_forward_matches_keras_batchnorm_training(shape, epsilon):
 
 
 def _tape_grads(x, gamma, beta, dy, epsilon):
-    """Autodiff: dl/dx, dl/dgamma, dl/dbeta of l = sum(dy * BN(x)), and dl/dvar, dl/dmu with mu, var
-    as the independent intermediate variables of the lecture's graph."""
-    axes = list(range(x.ndim - 1))
-    xv, gv, bv = (tf.Variable(tf.constant(a, tf.float64)) for a in (x, gamma, beta))
-    with tf.GradientTape() as tape:
-        mu = tf.reduce_mean(xv, axes)
-        var = tf.reduce_mean(tf.square(xv - mu), axes)
-        y = gv * (xv - mu) / tf.sqrt(var + epsilon) + bv
-        loss = tf.reduce_sum(tf.constant(dy, tf.float64) * y)
-    dx, dg, db = tape.gradient(loss, [xv, gv, bv])
-    mu_v = tf.Variable(tf.reduce_mean(xv, axes))
-    var_v = tf.Variable(tf.reduce_mean(tf.square(xv - mu_v), axes))
-    with tf.GradientTape() as tape:
-        y = gv * (xv - mu_v) / tf.sqrt(var_v + epsilon) + bv
-        loss = tf.reduce_sum(tf.constant(dy, tf.float64) * y)
-    dmu, dvar = tape.gradient(loss, [mu_v, var_v])
+    """Autodiff (float64, any backend): dl/dx, dl/dgamma, dl/dbeta of l = sum(dy * BN(x)), and dl/dvar,
+    dl/dmu with mu, var as the independent intermediate variables of the lecture's graph."""
+    ops = keras.ops
+    axes = tuple(range(x.ndim - 1))
+    xv, gv, bv = (keras.Variable(np.asarray(a, np.float64), dtype="float64") for a in (x, gamma, beta))
+    dyt = ops.convert_to_tensor(np.asarray(dy, np.float64))
+
+    n = int(np.prod([x.shape[a] for a in axes]))
+
+    def loss():  # sum / n, not ops.mean: on JAX, Keras reduces float64 means in float32
+        mu = ops.sum(xv, axes) / n
+        var = ops.sum(ops.square(xv - mu), axes) / n
+        return ops.sum(dyt * (gv * (xv - mu) / ops.sqrt(var + epsilon) + bv))
+
+    _, (dx, dg, db) = autodiff.value_and_grads(loss, [xv, gv, bv])
+    x64 = np.asarray(x, np.float64)
+    mu_v = keras.Variable(x64.mean(axes), dtype="float64")
+    var_v = keras.Variable(x64.var(axes), dtype="float64")
+
+    def loss_given_statistics():
+        return ops.sum(dyt * (gv * (xv - mu_v) / ops.sqrt(var_v + epsilon) + bv))
+
+    _, (dmu, dvar) = autodiff.value_and_grads(loss_given_statistics, [mu_v, var_v])
     return {"dx": dx, "dgamma": dg, "dbeta": db, "dmu": dmu, "dvar": dvar}
 
 
@@ -123,7 +129,7 @@ def test_backward_matches_gradient_tape(shape, epsilon):
     ours = norm.batch_norm_backward(dy, cache)
     ref = _tape_grads(x, gamma, beta, dy, epsilon)
     for key, value in ref.items():
-        np.testing.assert_allclose(ours[key], value.numpy(), rtol=1e-7, atol=1e-9, err_msg=key)
+        np.testing.assert_allclose(ours[key], np_(value), rtol=1e-7, atol=1e-9, err_msg=key)
 
 
 @pytest.mark.parametrize("shape", [(6, 3), (3, 2, 2, 2)])
@@ -417,9 +423,8 @@ def test_weight_normalization_gradient_is_orthogonal_to_v():
     wn = norm.WeightNormalization(keras.layers.Dense(3, use_bias=False))
     x = rand((5, 4), 63)
     wn(x)
-    with tf.GradientTape() as tape:
-        loss = tf.reduce_sum(tf.square(wn(x) - 1.0))
-    dv, dg = tape.gradient(loss, [wn.layer.kernel.value, wn.g.value])
+    _, (dv, dg) = autodiff.value_and_grads(lambda: keras.ops.sum(keras.ops.square(wn(x) - 1.0)),
+                                           [wn.layer.kernel, wn.g])
     assert dv is not None and dg is not None
     v = np_(wn.layer.kernel)
     np.testing.assert_allclose((np_(dv) * v).sum(0), 0, atol=1e-4)

@@ -21,8 +21,9 @@ KERAS_APPS = {
 
 
 @pytest.fixture(scope="module")
-def vgg16():
-    return zoo.build("vgg16")
+def vgg16(shapes_only):
+    with shapes_only():  # structure-only tests: weight shapes, no values (see tests/lib/conftest.py)
+        return zoo.build("vgg16")
 
 
 @pytest.fixture(scope="module")
@@ -31,18 +32,20 @@ def vgg16_rows(vgg16):
 
 
 @pytest.mark.parametrize("name", sorted(KERAS_APPS))
-def test_param_count_equals_keras_applications(name, vgg16):
-    ours = vgg16 if name == "vgg16" else zoo.build(name)
-    reference = KERAS_APPS[name](weights=None)
+def test_param_count_equals_keras_applications(name, vgg16, shapes_only):
+    with shapes_only():
+        ours = vgg16 if name == "vgg16" else zoo.build(name)
+        reference = KERAS_APPS[name](weights=None)
     assert ours.count_params() == reference.count_params()
     assert ours.output_shape == reference.output_shape
 
 
 @pytest.mark.parametrize("name,expected", [("vgg19", 143_667_240), ("resnet101", 44_707_176),
                                            ("resnet152", 60_419_944)])
-def test_param_count_other_keras_models(name, expected):
+def test_param_count_other_keras_models(name, expected, shapes_only):
     # the counts keras.applications gives for VGG19 / ResNet101 / ResNet152 with weights=None
-    assert zoo.build(name).count_params() == expected
+    with shapes_only():
+        assert zoo.build(name).count_params() == expected
 
 
 # --------------------------------------------------------------------------- #
@@ -91,22 +94,25 @@ def test_vgg16_totals_and_where_memory_and_params_live(vgg16_rows):
 # published costs
 # --------------------------------------------------------------------------- #
 @pytest.mark.parametrize("depth,gmacs", [(18, 1.8), (34, 3.6), (50, 3.8), (101, 7.6), (152, 11.3)])
-def test_resnet_multiply_adds_match_the_paper(depth, gmacs):
-    macs = flops.summarize(flops.profile(zoo.build(f"resnet{depth}")))["macs"]
+def test_resnet_multiply_adds_match_the_paper(depth, gmacs, shapes_only):
+    with shapes_only():
+        macs = flops.summarize(flops.profile(zoo.build(f"resnet{depth}")))["macs"]
     assert abs(macs / 1e9 - gmacs) / gmacs < 0.10
 
 
-def test_alexnet_params_and_first_layer():
-    model = zoo.alexnet()
+def test_alexnet_params_and_first_layer(shapes_only):
+    with shapes_only():
+        model, ungrouped = zoo.alexnet(), zoo.alexnet(groups=1)
     assert model.get_layer("conv1").output.shape[1:] == (55, 55, 96)
     assert model.get_layer("conv1").count_params() == 11 * 11 * 3 * 96 + 96 == 34_944
     assert 60e6 < model.count_params() < 62e6  # the paper's ~61M (two-GPU groups)
     assert model.count_params() == 60_965_224
-    assert zoo.alexnet(groups=1).count_params() == 62_378_344
+    assert ungrouped.count_params() == 62_378_344
 
 
-def test_googlenet_has_about_12x_fewer_params_than_alexnet():
-    ratio = zoo.alexnet().count_params() / zoo.googlenet().count_params()
+def test_googlenet_has_about_12x_fewer_params_than_alexnet(shapes_only):
+    with shapes_only():
+        ratio = zoo.alexnet().count_params() / zoo.googlenet().count_params()
     assert 8.0 < ratio < 13.0  # computed ~8.7 (7.0M with its FC); the decks say "12x" (5M)
 
 
@@ -140,11 +146,11 @@ SMALL = {"alexnet": (67, 67, 3), "cifar_resnet": (16, 16, 3)}
 
 @pytest.mark.parametrize("name", ["alexnet", "vgg11", "vgg13", "googlenet", "resnet18", "resnet34", "densenet121",
                                   "mobilenet", "cifar_resnet"])
-def test_builders_small_input_forward(name):
+def test_builders_small_input_forward(name, forward):
     shape = SMALL.get(name, (32, 32, 3))
     model = zoo.build(name, input_shape=shape, num_classes=5)
     x = np.random.default_rng(0).random((2, *shape), dtype=np.float32)
-    y = keras.ops.convert_to_numpy(model(x, training=False))
+    y = forward(model, x)
     assert y.shape == (2, 5)
     np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
     names = [layer.name for layer in model.layers]
@@ -152,9 +158,10 @@ def test_builders_small_input_forward(name):
 
 
 @pytest.mark.parametrize("name", ["vgg11", "resnet18", "mobilenet", "googlenet"])
-def test_width_multiplier_shrinks_the_model(name):
-    full = zoo.build(name, input_shape=(32, 32, 3), num_classes=10)
-    half = zoo.build(name, input_shape=(32, 32, 3), num_classes=10, width=0.5)
+def test_width_multiplier_shrinks_the_model(name, shapes_only):
+    with shapes_only():
+        full = zoo.build(name, input_shape=(32, 32, 3), num_classes=10)
+        half = zoo.build(name, input_shape=(32, 32, 3), num_classes=10, width=0.5)
     assert half.count_params() < 0.4 * full.count_params()
 
 
@@ -182,8 +189,9 @@ def test_cifar_resnet_plain_vs_residual_and_training_step():
     assert any(not np.allclose(a, b) for a, b in zip(before, residual.get_weights(), strict=True))
 
 
-def test_densenet_channel_growth():
-    model = zoo.densenet(input_shape=(32, 32, 3), num_classes=10)
+def test_densenet_channel_growth(shapes_only):
+    with shapes_only():
+        model = zoo.densenet(input_shape=(32, 32, 3), num_classes=10)
     # block 1: 64 + 6 x 32 = 256 channels, halved by the transition
     assert model.get_layer("conv2_block6_concat").output.shape[-1] == 64 + 6 * 32
     assert model.get_layer("pool2_conv").output.shape[-1] == 128

@@ -1,0 +1,90 @@
+"""`lib` tests run on every Keras backend: `KERAS_BACKEND=jax pytest tests/lib` as well as TensorFlow.
+
+* ``@pytest.mark.tf_only("why")`` marks a test that is TensorFlow by nature (``tf.data``,
+  ``tf.distribute``, a comparison with a TensorFlow-only API); on another backend it is skipped
+  with the reason and the backend in the skip message.
+* Under JAX, float64 is enabled (``jax_enable_x64``) so that a float64 reference stays float64,
+  as it does on TensorFlow; without it JAX silently truncates float64 to float32 and central
+  differences at h=1e-5 lose every digit. Keras layers still compute in float32 (``floatx``).
+* ``shapes_only`` builds models whose weights have shapes but no values, for tests of
+  structure only (parameter counts, FLOPs, output shapes): drawing 10^8 random weights for
+  VGG/ResNet/DenseNet dominated those tests (tens of seconds each on JAX's CPU RNG).
+* ``forward(model, x)`` runs a model once, as a whole compiled function on JAX (``predict``:
+  one XLA compile instead of one per op, 4 s instead of 24 s for DenseNet-121) and eagerly on
+  the others (TensorFlow's eager call is quicker than tracing a tf.function for one batch).
+* Under JAX, XLA compiles every new shape; at ``--xla_backend_optimization_level=0`` LLVM
+  compiles the small test graphs ~3x faster (the tests are compile-bound, not compute-bound),
+  and the persistent compilation cache shares compiled programs between the xdist workers and
+  between runs (in the system temp folder, outside the repository).
+"""
+
+import contextlib
+import os
+import tempfile
+
+import pytest
+
+BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+
+if BACKEND == "jax":
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_backend_optimization_level" not in flags:
+        os.environ["XLA_FLAGS"] = (flags + " --xla_backend_optimization_level=0").strip()
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    if not os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        jax.config.update("jax_compilation_cache_dir", os.path.join(tempfile.gettempdir(), "cnn-course-jax-cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+    jax.devices()  # create the CPU client now, with the flags above
+    os.environ["XLA_FLAGS"] = flags  # ... and leave none behind for subprocesses
+    if not flags:
+        del os.environ["XLA_FLAGS"]
+
+import keras  # noqa: E402  (after the JAX set-up above)
+
+assert keras.backend.backend() == BACKEND, (keras.backend.backend(), BACKEND)
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND == "tensorflow":
+        return
+    for item in items:
+        marker = item.get_closest_marker("tf_only")
+        if marker is not None:
+            why = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(
+                reason=f"needs the TensorFlow backend ({why}); KERAS_BACKEND is {BACKEND}"))
+
+
+@pytest.fixture
+def backend():
+    """The Keras backend the tests run on ("tensorflow", "jax", "torch")."""
+    return BACKEND
+
+
+@contextlib.contextmanager
+def _shapes_only():
+    # Variables made in a StatelessScope are registered for a deferred initialization that
+    # initialize_variables=False skips; clear_session then forgets them, so no later scope's exit
+    # initializes them either. Such models can be counted and profiled, not called on data.
+    with keras.StatelessScope(initialize_variables=False):
+        yield
+    keras.backend.clear_session(free_memory=False)
+
+
+@pytest.fixture(scope="session")
+def shapes_only():
+    """A context manager: models built inside have weight shapes but no values (see the module doc)."""
+    return _shapes_only
+
+
+@pytest.fixture(scope="session")
+def forward():
+    """``forward(model, x)``: the model's inference output on one batch, as NumPy (see the module doc)."""
+    def run(model, x):
+        if BACKEND == "jax":
+            return model.predict(x, batch_size=len(x), verbose=0)
+        return keras.ops.convert_to_numpy(model(x, training=False))
+
+    return run
