@@ -138,6 +138,11 @@ def evaluate(key: str, **answers) -> Result:
         note = ex.func(**answers)
     except Wrong as err:
         return Result(key, ex.title, WRONG, str(err))
+    except NotImplementedError as err:  # a function still the student version's stub
+        detail = f" ({err})" if str(err) else ""
+        return Result(key, ex.title, UNANSWERED,
+                      f"a function you are asked to write still raises NotImplementedError{detail}; "
+                      f"write it in the cell above, then run this cell.")
     except Exception as err:  # the student's answer broke the check: say how, don't crash
         return Result(key, ex.title, ERROR, f"checking your answer raised {type(err).__name__}: {err}")
     return Result(key, ex.title, CORRECT, note if isinstance(note, str) and note else "correct.")
