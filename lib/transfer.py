@@ -1,0 +1,493 @@
+"""Transfer learning: pretrained backbones, freezing, fine-tuning, and what keeps BatchNorm still.
+
+* :data:`BACKBONES` - the ``keras.applications`` backbones the course uses, each
+  declared once: constructor, ``preprocess_input``, default input size, the
+  affine map its preprocessing applies to ``[0, 255]`` RGB pixels (range and
+  channel order), and its documented ImageNet top-1 accuracy with the source.
+* :func:`build_backbone` - a backbone with ``weights="imagenet"``, ``None`` or
+  the path of a weights file; missing ImageNet weights offline raise
+  :class:`WeightsUnavailableError` naming the file and ``$KERAS_HOME/models/``.
+* :func:`build_transfer_model`, :func:`freeze`, :func:`unfreeze_top`,
+  :func:`param_counts`, :func:`batchnorm_statistics` - feature extraction
+  (frozen base, new head) and fine-tuning (top layers unfrozen, BatchNorm kept
+  in inference mode).
+* :func:`analyze_backbones` - parameters, FLOPs and batch-1 latency of backbones.
+* :func:`tfds_pipeline` - a TFDS dataset (e.g. ``tf_flowers``) resized and
+  preprocessed for a backbone (TensorFlow-only: ``tf.data``).
+
+What keeps BatchNorm statistics fixed in Keras 3 (measured in notebook 09):
+``layer.trainable = False`` on a ``BatchNormalization`` layer (which
+``base.trainable = False`` does for every layer of the base) runs it in
+inference mode. Calling ``base(x, training=False)`` inside a Functional model
+does *not* survive ``fit()``: the outer ``training=True`` replaces it
+(keras-team/keras#20285). So :func:`unfreeze_top` keeps BatchNorm layers frozen.
+
+Backend-agnostic except :func:`tfds_pipeline` (tf.data) and the weights
+download, which goes through Keras's own ``get_file``.
+
+Introduced in notebook 09 (transfer learning).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "Backbone",
+    "BACKBONES",
+    "WeightsUnavailableError",
+    "get_backbone",
+    "preprocess",
+    "unpreprocess",
+    "build_backbone",
+    "build_transfer_model",
+    "small_cnn",
+    "freeze",
+    "unfreeze_top",
+    "param_counts",
+    "batchnorm_statistics",
+    "max_statistics_change",
+    "analyze_backbones",
+    "tfds_pipeline",
+]
+
+KERAS_APPLICATIONS_URL = "https://keras.io/api/applications/"
+_IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)  # keras.applications' "caffe" mode
+
+
+class WeightsUnavailableError(RuntimeError):
+    """ImageNet weights are not on this machine and could not be downloaded."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Backbone:
+    """One ``keras.applications`` backbone, declared once.
+
+    ``preprocess_input`` maps RGB pixels in [0, 255] to
+    ``x[..., channel_order] * scale + offset`` (per output channel), so the
+    values the network sees lie in ``input_range``. ``imagenet_top1`` and
+    ``documented_params`` (with the classifier) are the keras.io table's.
+
+    Introduced in notebook 09 (transfer learning).
+    """
+
+    name: str
+    display_name: str
+    constructor: str          # attribute of keras.applications
+    module: str               # keras.applications submodule holding preprocess_input
+    input_size: int
+    channel_order: str        # "RGB" or "BGR": the order preprocess_input outputs
+    scale: float
+    offset: tuple             # per output channel
+    imagenet_top1: float
+    documented_params: int
+    source: str = KERAS_APPLICATIONS_URL
+
+    @property
+    def input_range(self) -> tuple[float, float]:
+        """(lowest, highest) value preprocessing gives a [0, 255] image."""
+        lows = [self.scale * 0 + o for o in self.offset]
+        highs = [self.scale * 255 + o for o in self.offset]
+        return (float(min(lows)), float(max(highs)))
+
+    def constructor_fn(self):
+        import keras
+
+        return getattr(keras.applications, self.constructor)
+
+    def preprocess_input_fn(self):
+        import keras
+
+        return getattr(keras.applications, self.module).preprocess_input
+
+
+#: name -> :class:`Backbone`. Accuracies: ImageNet top-1 from https://keras.io/api/applications/.
+BACKBONES = {
+    "mobilenet_v2": Backbone(
+        "mobilenet_v2", "MobileNetV2", "MobileNetV2", "mobilenet_v2", 224,
+        "RGB", 1 / 127.5, (-1.0, -1.0, -1.0), 0.713, 3_538_984),
+    "efficientnet_b0": Backbone(
+        # preprocess_input is the identity: the model rescales and normalizes inside itself
+        "efficientnet_b0", "EfficientNetB0", "EfficientNetB0", "efficientnet", 224,
+        "RGB", 1.0, (0.0, 0.0, 0.0), 0.771, 5_330_571),
+    "resnet50": Backbone(
+        # "caffe" mode: RGB -> BGR, minus the ImageNet mean, no scaling
+        "resnet50", "ResNet50", "ResNet50", "resnet50", 224,
+        "BGR", 1.0, tuple(-m for m in _IMAGENET_MEAN_BGR), 0.749, 25_636_712),
+}
+
+
+def get_backbone(name: str) -> Backbone:
+    """The registry entry of backbone ``name``; unknown names list the known ones.
+
+    Introduced in notebook 09 (transfer learning).
+    """
+    if isinstance(name, Backbone):
+        return name
+    if name not in BACKBONES:
+        raise ValueError(f"Unknown backbone. Expected one of {sorted(BACKBONES)}. Received: name={name!r}")
+    return BACKBONES[name]
+
+
+def _check_images(images, what: str = "images"):
+    shape = tuple(getattr(images, "shape", np.shape(images)))
+    if len(shape) not in (3, 4) or shape[-1] != 3:
+        raise ValueError(
+            f"Expected {what} of shape (batch, height, width, 3) or (height, width, 3), RGB in [0, 255]. "
+            f"Received: {what} of shape {shape}"
+        )
+    return shape
+
+
+def preprocess(name: str, images):
+    """Backbone ``name``'s ``preprocess_input`` on RGB ``images`` in [0, 255], without touching the input.
+
+    Keras's ``preprocess_input`` modifies float32 NumPy arrays in place; this
+    works on a float32 copy. NumPy in, NumPy out; a tensor (e.g. inside
+    ``tf.data.Dataset.map``) is cast to float32 and passed through.
+
+    Introduced in notebook 09 (transfer learning).
+    """
+    backbone = get_backbone(name)
+    _check_images(images)
+    fn = backbone.preprocess_input_fn()
+    if isinstance(images, np.ndarray) or not hasattr(images, "dtype"):
+        return np.asarray(fn(np.array(images, dtype="float32", copy=True)), dtype="float32")
+    import keras
+
+    return fn(keras.ops.cast(images, "float32"))
+
+
+def unpreprocess(name: str, images) -> np.ndarray:
+    """Invert :func:`preprocess` with the registry's declared affine map: back to RGB in [0, 255].
+
+    Introduced in notebook 09 (transfer learning).
+    """
+    backbone = get_backbone(name)
+    _check_images(images)
+    x = (np.asarray(images, dtype="float64") - np.asarray(backbone.offset)) / backbone.scale
+    if backbone.channel_order == "BGR":
+        x = x[..., ::-1]
+    return x.astype("float32")
+
+
+# --------------------------------------------------------------------------- #
+# building
+# --------------------------------------------------------------------------- #
+def _keras_home() -> Path:
+    from lib.data import keras_home
+
+    return keras_home()
+
+
+def _missing_message(backbone: Backbone, fname: str, origin: str, folder: Path, cause: str = "") -> str:
+    return (
+        f"ImageNet weights for {backbone.display_name} are not on this machine"
+        + (f" and could not be downloaded ({cause})" if cause else "")
+        + f". Expected the file {fname!r} in {folder}/ ($KERAS_HOME/models/). "
+        f"Download it from {origin} on a machine with internet and copy it there (or set KERAS_HOME to a "
+        f"folder whose models/ holds it); build_backbone({backbone.name!r}, weights='imagenet') downloads it "
+        f"itself where there is internet. Offline, use weights=None (random) or the path of a weights file."
+    )
+
+
+@contextlib.contextmanager
+def _imagenet_weights(backbone: Backbone, download: bool):
+    """Make keras.applications fetch weights into ``$KERAS_HOME/models`` with a clear error when it can't.
+
+    keras.applications download through ``keras.src.utils.file_utils.get_file``
+    (a private module, patched here for the duration of one constructor call,
+    as :mod:`lib.data` does for datasets) with Keras's import-time home folder;
+    this honours a later ``KERAS_HOME`` and turns failures into
+    :class:`WeightsUnavailableError`.
+    """
+    try:
+        from keras.src.utils import file_utils
+    except ImportError:  # a future Keras layout: let Keras do it its own way
+        yield
+        return
+    original = file_utils.get_file
+
+    def get_file(fname=None, origin=None, *args, **kwargs):
+        folder = _keras_home() / "models"
+        if not (folder / str(fname)).exists() and not download:
+            raise WeightsUnavailableError(_missing_message(backbone, fname, origin, folder))
+        kwargs.update(cache_dir=str(_keras_home()), cache_subdir="models")
+        try:
+            return original(fname, origin, *args, **kwargs)
+        except Exception as exc:  # network errors, hash mismatches, ...
+            cause = f"{type(exc).__name__}: {str(exc)[:200]}"
+            raise WeightsUnavailableError(_missing_message(backbone, fname, origin, folder, cause)) from exc
+
+    file_utils.get_file = get_file
+    try:
+        yield
+    finally:
+        file_utils.get_file = original
+
+
+def build_backbone(name: str, weights="imagenet", input_shape=None, include_top: bool = False,
+                   pooling=None, download: bool = True):
+    """A ``keras.applications`` backbone by registry name.
+
+    ``weights``: ``"imagenet"`` (read from ``$KERAS_HOME/models/``, downloaded
+    there when missing and ``download`` is true; otherwise
+    :class:`WeightsUnavailableError` naming the file), ``None`` (random), or
+    the path of a weights file (e.g. saved with ``model.save_weights`` from a
+    ``weights=None`` model of the same configuration). ``input_shape`` defaults
+    to the backbone's ``(input_size, input_size, 3)``. ``include_top=False``
+    (the default) drops the ImageNet classifier.
+
+    Introduced in notebook 09 (transfer learning).
+    """
+    backbone = get_backbone(name)
+    if input_shape is None:
+        input_shape = (backbone.input_size, backbone.input_size, 3)
+    input_shape = tuple(input_shape)
+    if len(input_shape) != 3 or input_shape[-1] != 3:
+        raise ValueError(f"Expected input_shape (height, width, 3). Received: input_shape={input_shape!r}")
+    if include_top and input_shape[:2] != (backbone.input_size,) * 2:
+        raise ValueError(
+            f"Expected input_shape {(backbone.input_size, backbone.input_size, 3)} with include_top=True. "
+            f"Received: input_shape={input_shape!r}"
+        )
+    if isinstance(weights, os.PathLike):
+        weights = os.fspath(weights)
+    if weights is not None and weights != "imagenet":
+        if not isinstance(weights, str) or not Path(weights).is_file():
+            raise ValueError(
+                "Expected weights to be 'imagenet', None or the path of an existing weights file. "
+                f"Received: weights={weights!r}"
+            )
+    constructor = backbone.constructor_fn()
+    kwargs = dict(include_top=include_top, weights=weights, input_shape=input_shape, pooling=pooling)
+    if weights == "imagenet":
+        with _imagenet_weights(backbone, download):
+            return constructor(**kwargs)
+    return constructor(**kwargs)
+
+
+def build_transfer_model(base, num_classes: int, dropout: float = 0.2, name: str = "transfer",
+                         base_training=False):
+    """New head on a base: ``Input -> base(x, training=False) -> GAP -> Dropout -> Dense(num_classes)``.
+
+    Outputs logits. The base is called with ``training=base_training``
+    (``False``, as the Keras guide does; ``None`` to pretrain the base). In a
+    Functional model trained with ``fit()`` that ``False`` is overridden (see
+    the module docstring): what keeps BatchNorm fixed is its ``trainable=False``
+    (:func:`freeze`, :func:`unfreeze_top`). Inputs are what the base expects
+    (preprocessed images).
+
+    Introduced in notebook 09 (transfer learning).
+    """
+    import keras
+
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"Expected num_classes to be a positive integer. Received: num_classes={num_classes!r}")
+    if not 0 <= dropout < 1:
+        raise ValueError(f"Expected dropout in [0, 1). Received: dropout={dropout!r}")
+    shape = tuple(base.input_shape[1:])
+    if len(shape) != 3:
+        raise ValueError(f"Expected a base taking images (batch, height, width, channels). "
+                         f"Received: base with input shape {base.input_shape}")
+    inputs = keras.Input(shape, name="images")
+    x = base(inputs, training=base_training)
+    if len(x.shape) == 4:
+        x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(int(num_classes), name="head")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def small_cnn(input_shape=(32, 32, 3), filters=(16, 32, 64, 128), bn_momentum: float = 0.9,
+              name: str = "base"):
+    """A small convolutional base to pretrain in a notebook: blocks ``block{i}_conv/bn/relu(/pool)``.
+
+    Block 1 is a stride-2 3x3 convolution (cheap on a CPU); every later block is
+    a 3x3 convolution and 2x2 max pooling. Convolutions have no bias (BatchNorm's
+    beta replaces it). Returns the base (feature maps out); put a head on it with
+    :func:`build_transfer_model`.
+
+    Introduced in notebook 09 (transfer learning).
+    """
+    import keras
+    from keras import layers
+
+    if len(tuple(input_shape)) != 3:
+        raise ValueError(f"Expected input_shape (height, width, channels). Received: input_shape={input_shape!r}")
+    if not filters or any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1 for f in filters):
+        raise ValueError(f"Expected filters to be positive integers. Received: filters={filters!r}")
+    inputs = keras.Input(tuple(input_shape), name="image")
+    x = inputs
+    for i, f in enumerate(filters, start=1):
+        x = layers.Conv2D(int(f), 3, strides=2 if i == 1 else 1, padding="same", use_bias=False,
+                          name=f"block{i}_conv")(x)
+        x = layers.BatchNormalization(momentum=bn_momentum, name=f"block{i}_bn")(x)
+        x = layers.ReLU(name=f"block{i}_relu")(x)
+        if i > 1:
+            x = layers.MaxPooling2D(name=f"block{i}_pool")(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def _layers(model):
+    """Every layer inside ``model``, nested models expanded, in order."""
+    import keras
+
+    out = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            out.extend(_layers(layer))
+        else:
+            out.append(layer)
+    return out
+
+
+def freeze(base) -> None:
+    """Feature extraction: nothing in ``base`` trains, and its BatchNorm layers run in inference mode.
+
+    Introduced in notebook 09 (transfer learning).
+    """
+    base.trainable = False
+
+
+def unfreeze_top(base, n_layers: int, keep_batchnorm_frozen: bool = True) -> list[str]:
+    """Fine-tuning: make the last ``n_layers`` layers of ``base`` trainable, the rest frozen.
+
+    Layers are counted in ``base.layers`` order (layers without weights count
+    too, as in the Keras guide's ``base.layers[:-n]``). With
+    ``keep_batchnorm_frozen`` (the default) BatchNormalization layers stay
+    ``trainable=False``, so they keep their ImageNet (source) statistics and run
+    in inference mode during ``fit()``. Returns the names of the layers with
+    weights that now train. Compile the model again afterwards.
+
+    Introduced in notebook 09 (transfer learning).
+    """
+    import keras
+
+    layers = base.layers
+    if isinstance(n_layers, bool) or not isinstance(n_layers, (int, np.integer)) or not 0 <= n_layers <= len(layers):
+        raise ValueError(f"Expected n_layers in [0, {len(layers)}] (the base has {len(layers)} layers). "
+                         f"Received: n_layers={n_layers!r}")
+    base.trainable = True
+    first = len(layers) - int(n_layers)
+    trained = []
+    for i, layer in enumerate(layers):
+        is_bn = isinstance(layer, keras.layers.BatchNormalization)
+        layer.trainable = i >= first and not (keep_batchnorm_frozen and is_bn)
+        if layer.trainable and layer.weights:
+            trained.append(layer.name)
+    return trained
+
+
+def param_counts(model) -> dict:
+    """``{"trainable", "non_trainable", "total"}`` numbers of scalars (``model.summary()``'s counts).
+
+    Introduced in notebook 09 (transfer learning).
+    """
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    return {"trainable": trainable, "non_trainable": non_trainable, "total": trainable + non_trainable}
+
+
+def batchnorm_statistics(model) -> dict:
+    """``{layer name: (moving_mean, moving_variance)}`` copies for every BatchNorm layer (nested too).
+
+    Introduced in notebook 09 (transfer learning).
+    """
+    import keras
+
+    return {
+        layer.name: (keras.ops.convert_to_numpy(layer.moving_mean).copy(),
+                     keras.ops.convert_to_numpy(layer.moving_variance).copy())
+        for layer in _layers(model) if isinstance(layer, keras.layers.BatchNormalization)
+    }
+
+
+def max_statistics_change(before: dict, after: dict) -> float:
+    """Largest absolute change of any moving mean or variance between two :func:`batchnorm_statistics`.
+
+    Introduced in notebook 09 (transfer learning).
+    """
+    if set(before) != set(after):
+        raise ValueError(f"Expected statistics of the same layers. Received: {sorted(before)} and {sorted(after)}")
+    if not before:
+        return 0.0
+    return float(max(np.max(np.abs(a - b)) for name in before for a, b in zip(before[name], after[name])))
+
+
+# --------------------------------------------------------------------------- #
+# analysis and data
+# --------------------------------------------------------------------------- #
+def analyze_backbones(names=("mobilenet_v2", "efficientnet_b0", "resnet50"), input_size: int | None = None,
+                      repeats: int = 3, seed: int = 0) -> list[dict]:
+    """One row per backbone (``weights=None``, nothing downloaded; with its classifier at the default size).
+
+    Row keys: ``backbone``, ``params`` (built), ``documented_params``, ``macs``
+    and ``flops`` (:func:`lib.flops.profile`, per image), ``latency_ms``
+    (best of ``repeats`` batch-1 ``model(x, training=False)`` calls here - shown,
+    never asserted), ``imagenet_top1`` and ``source`` (keras.io).
+
+    Introduced in notebook 09 (transfer learning).
+    """
+    import keras
+
+    from lib.bench import time_call
+    from lib.flops import profile, summarize
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name in names:
+        backbone = get_backbone(name)
+        size = input_size or backbone.input_size
+        keras.backend.clear_session()
+        top = size == backbone.input_size  # the ImageNet classifier exists at the default size only
+        model = build_backbone(name, weights=None, include_top=top, input_shape=(size, size, 3),
+                               pooling=None if top else "avg")
+        totals = summarize(profile(model))
+        x = preprocess(name, rng.uniform(0, 255, (1, size, size, 3)))
+        seconds = time_call(lambda m=model, x=x: keras.ops.convert_to_numpy(m(x, training=False)), repeats)
+        rows.append({
+            "backbone": backbone.display_name, "input": f"1x{size}x{size}x3", "params": model.count_params(),
+            "documented_params": backbone.documented_params, "macs": totals["macs"], "flops": totals["flops"],
+            "latency_ms": 1000 * seconds, "imagenet_top1": backbone.imagenet_top1, "source": backbone.source,
+        })
+    return rows
+
+
+def tfds_pipeline(name: str, backbone: str, split: str = "train", batch_size: int = 32, image_size=None,
+                  shuffle: bool = False, seed: int = 0, data_dir=None, take: int | None = None):
+    """A TFDS image dataset ready for ``backbone``: resized, preprocessed, batched (TensorFlow-only, tf.data).
+
+    ``lib.data.load_tfds(name, split)`` -> (take) -> resize to ``image_size``
+    (the backbone's default) -> preprocess -> cache -> shuffle -> batch ->
+    prefetch. Labels stay integer class ids.
+
+    Introduced in notebook 09 (transfer learning, full profile).
+    """
+    import tensorflow as tf
+
+    from lib.data import load_tfds
+
+    spec = get_backbone(backbone)
+    size = int(image_size or spec.input_size)
+    fn = spec.preprocess_input_fn()
+    ds = load_tfds(name, split=split, data_dir=data_dir)
+    if take is not None:
+        ds = ds.take(int(take))
+
+    def prepare(image, label):
+        if image.shape.rank != 3:
+            raise ValueError(f"Expected images of rank 3 (height, width, channels). Received: shape {image.shape}")
+        image = tf.image.resize(tf.cast(image, tf.float32), (size, size))
+        return fn(image), label
+
+    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).cache()
+    if shuffle:
+        ds = ds.shuffle(1000, seed=seed)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
