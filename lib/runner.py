@@ -137,7 +137,7 @@ def write_summary(runs: list[RunResult], output_dir: Path, profile: str) -> Path
 
     output_dir = Path(output_dir)
     meta = {"profile": profile, "python": platform.python_version(), "machine": platform.machine(),
-            "created": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+            "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"), **environment_info()}
     data = {"meta": meta, "notebooks": [
         {"notebook": r.notebook, "status": r.status, "seconds": round(r.seconds, 1),
          "results": r.results, "error": r.error} for r in runs]}
@@ -157,6 +157,44 @@ def write_summary(runs: list[RunResult], output_dir: Path, profile: str) -> Path
     path = output_dir / "summary.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def environment_info() -> dict:
+    """Versions and hardware for a summary: library versions, the CPU and GPU names (cheap: imports nothing heavy).
+
+    Keys: ``tensorflow``, ``keras``, ``jax``, ``numpy`` (installed versions, absent if not installed),
+    ``backend`` (``$KERAS_BACKEND`` or ``tensorflow``), ``cpu`` and ``gpu`` (``nvidia-smi``'s names, absent
+    without one). Introduced in notebook 01 (the results report).
+    """
+    import platform
+    from importlib import metadata
+
+    info = {}
+    for package in ("tensorflow", "keras", "jax", "numpy"):
+        try:
+            info[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    info["backend"] = os.environ.get("KERAS_BACKEND", "tensorflow")
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    if cpu:
+        info["cpu"] = f"{cpu} ({os.cpu_count()} cores)"
+    try:
+        proc = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                              capture_output=True, text=True, timeout=20)
+        gpus = [g.strip() for g in proc.stdout.splitlines() if g.strip()] if proc.returncode == 0 else []
+        if gpus:
+            info["gpu"] = "; ".join(gpus)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return info
 
 
 def _fmt(value) -> str:

@@ -88,3 +88,26 @@ def test_full_profile_files_are_mappings():
     for path in sorted((paths.PROFILES / "full").glob("*.yaml")):
         params = runner.profile_parameters(path.stem, "full")
         assert isinstance(params, dict) and params, f"{path} should set some parameters"
+
+
+def test_summary_records_versions_and_hardware(tmp_path):
+    runner.write_summary([runner.RunResult("01_a", "ok", 1.0, tmp_path / "01_a.ipynb", {"x": 1})], tmp_path, "full")
+    meta = json.loads((tmp_path / "summary.json").read_text())["meta"]
+    assert meta["profile"] == "full" and meta["keras"] and meta["tensorflow"] and meta["backend"]
+    assert "created" in meta and "python" in meta
+
+
+def test_extra_parameters_override_the_profile(tmp_path, monkeypatch):
+    """A profile file merged with extra overrides (what the full-profile smoke tests use)."""
+    from lib import paths
+
+    profiles = tmp_path / "profiles"
+    (profiles / "smoke").mkdir(parents=True)
+    (profiles / "smoke" / "01_ok.yaml").write_text("VALUE: 5\nSEED: 3\n")
+    monkeypatch.setattr(paths, "PROFILES", profiles)
+    (tmp_path / "cwd").mkdir()
+    nb = make_notebook(tmp_path / "01_ok.ipynb", SAVE.format(stem="01_ok"))
+    run = runner.run_notebook(nb, tmp_path / "out", profile="smoke", cwd=tmp_path / "cwd", timeout=120,
+                              extra_parameters={"VALUE": 9})
+    assert run.status == "ok", run.error
+    assert run.results == {"value": 9, "seed": 3}

@@ -1,0 +1,79 @@
+"""The benchmarks run and produce tables of the promised shape (timings are never asserted)."""
+
+import json
+import math
+
+import pytest
+
+from lib import bench
+
+
+def test_time_call_and_bad_repeats():
+    assert bench.time_call(lambda: None, repeats=2) >= 0.0
+    with pytest.raises(ValueError, match="Expected repeats >= 1"):
+        bench.time_call(lambda: None, repeats=0)
+
+
+def test_conv_benchmark_rows_match_the_builtin():
+    rows = bench.conv_benchmark(size=6, in_channels=2, out_channels=3, repeats=1)
+    assert [r["method"] for r in rows] == ["keras.ops.conv", "direct", "im2col", "fft", "winograd"]
+    assert all(r["max_abs_error"] < 1e-4 for r in rows)
+
+
+def test_ops_benchmark_has_conv_and_pool_rows():
+    rows = bench.ops_benchmark(size=8, in_channels=2, out_channels=4, repeats=1)
+    assert {r["operator"] for r in rows} == {"conv2d", "pool2d"}
+    assert list(rows[0]) == ["operator", "method", "shape", "seconds", "ratio", "max_abs_error"]
+    pools = [r for r in rows if r["operator"] == "pool2d"]
+    assert len(pools) == 2 and all(r["max_abs_error"] < 1e-6 for r in pools)
+
+
+def test_zoo_pipeline_and_precision_tables():
+    zoo = bench.zoo_table(names=("mobilenet",), input_size=32, batch=1, repeats=1)
+    assert [r["model"] for r in zoo] == ["mobilenet"] and zoo[0]["images_per_s"] > 0
+    pipe = bench.pipeline_benchmark(n=32, size=8, batch_size=8)
+    assert [r["pipeline"] for r in pipe] == ["no augmentation", "flip + translate", "flip + translate + CutMix"]
+    assert all(r["images"] == 32 and r["images_per_s"] > 0 for r in pipe)
+    prec = bench.precision_benchmark(size=8, batch_size=2, steps=1, width=2)
+    assert [(r["policy"], r["jit_compile"]) for r in prec] == [
+        ("float32", False), ("float32", True), ("mixed_bfloat16", False), ("mixed_bfloat16", True)]
+    assert prec[0]["speedup"] == 1.0 and all(r["speedup"] > 0 or math.isnan(r["speedup"]) for r in prec)
+    import keras
+
+    assert keras.mixed_precision.dtype_policy().name == "float32"  # restored
+
+
+def test_notebook_times_from_a_summary(tmp_path):
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps({"meta": {}, "notebooks": [
+        {"notebook": "01_a", "status": "ok", "seconds": 10.0, "results": {}},
+        {"notebook": "02_b", "status": "failed", "seconds": 5.5, "results": {}}]}))
+    rows = bench.notebook_times(str(path))
+    assert [r["notebook"] for r in rows] == ["01_a", "02_b", "total"]
+    assert rows[-1]["seconds"] == 15.5 and rows[-1]["status"] == "1/2 ok"
+    assert bench.notebook_times(str(tmp_path / "missing.json")) == []
+
+
+def test_run_parts_document_and_cli(tmp_path, capsys):
+    text = bench.run_parts(("notebooks", "ops"), tiny=True, summary=str(tmp_path / "none.json"), log=lambda m: None)
+    assert text.startswith("# Benchmarks")
+    assert "## Notebooks, default profile" in text and "run `python3 course.py run` first" in text
+    table = [line for line in text.splitlines() if line.startswith("| conv2d")]
+    assert len(table) == 5 and all(line.count("|") == 7 for line in table)
+    out = tmp_path / "B.md"
+    assert bench.main(["--only", "ops", "--tiny", "--out", str(out)]) == 0
+    assert "## From-scratch operators" in out.read_text()
+    with pytest.raises(ValueError, match="Expected parts"):
+        bench.run_parts(("nope",))
+    with pytest.raises(SystemExit):
+        bench.main(["--only", "ops,nope"])
+    assert bench.main(["conv", "--size", "6", "--in-channels", "2", "--out-channels", "2", "--repeats", "1",
+                       "--methods", "im2col"]) == 0
+    assert "im2col" in capsys.readouterr().out
+
+
+def test_markdown_table_shape():
+    md = bench.markdown_table([{"a": 1.23456, "b": "x|y"}, {"a": 2, "b": "z"}])
+    lines = md.splitlines()
+    assert lines[0] == "| a | b |" and lines[1] == "|---|---|" and lines[2] == "| 1.23 | x\\|y |"
+    assert bench.markdown_table([]) == "(no rows)"

@@ -1,0 +1,88 @@
+"""RESULTS.md generation: measured numbers next to anchors, "not yet run" otherwise, never invented."""
+
+import json
+
+import pytest
+
+from lib import paths
+from lib import results as R
+
+FULL = {
+    "meta": {"profile": "full", "created": "2025-01-02 03:04:05 UTC", "python": "3.11.9", "machine": "x86_64",
+             "tensorflow": "2.21.0", "keras": "3.15.1", "backend": "tensorflow", "gpu": "NVIDIA H100 80GB HBM3"},
+    "notebooks": [
+        {"notebook": "02_pooling_and_cnn_anatomy", "status": "ok", "seconds": 123.4,
+         "results": {"mnist_net_test_accuracy": 0.9921, "vgg16_params": 138357544, "exercises_total": 4}},
+        {"notebook": "10_adversarial_examples", "status": "failed", "seconds": 50.0,
+         "results": {}, "error": "ValueError: boom"},
+    ],
+}
+DEFAULT = {
+    "meta": {"profile": "default", "created": "2025-01-01", "python": "3.11.9", "machine": "x86_64"},
+    "notebooks": [{"notebook": "01_convolution", "status": "ok", "seconds": 41.0, "results": {"test_accuracy": 0.9}}],
+}
+
+
+def rows(text):
+    return {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| 0") or
+            line.startswith("| 1")}
+
+
+def test_measured_numbers_sit_next_to_their_anchor():
+    text = R.render(FULL)
+    row = rows(text)["02_pooling_and_cnn_anatomy"]
+    assert "mnist_net_test_accuracy = 99.2%" in row and "keras-io mnist_convnet" in row
+    assert "| ok | 123 |" in row
+    assert "exercises_total" not in row
+    assert "NVIDIA H100 80GB HBM3" in text and "TensorFlow 2.21.0" in text and "2025-01-02" in text
+
+
+def test_a_notebook_not_run_says_so_and_a_failed_run_is_marked():
+    text = R.render(FULL)
+    table = rows(text)
+    assert R.NOT_RUN in table["01_convolution"]
+    assert "run failed" in table["10_adversarial_examples"]
+    assert "Goodfellow" in table["10_adversarial_examples"]  # anchors shown even when the run failed
+
+
+def test_no_summary_means_every_notebook_not_yet_run():
+    text = R.render(None)
+    table = rows(text)
+    assert set(table) == {p.stem for p in paths.notebook_paths()}
+    assert all(R.NOT_RUN in row for row in table.values())
+    assert "%" not in "".join(row.split("|")[4] for row in table.values())  # no measured column filled in
+    assert "Default profile" not in text
+
+
+def test_default_section_only_when_given():
+    text = R.render(None, DEFAULT)
+    assert "## Default profile" in text and "| 01_convolution | ok | 41 | test_accuracy = 90.0% |" in text
+    assert "Total: 41 s." in text
+
+
+def test_cli_writes_the_file_and_reads_the_summaries(tmp_path, capsys):
+    full, default = tmp_path / "full.json", tmp_path / "default.json"
+    full.write_text(json.dumps(FULL))
+    default.write_text(json.dumps(DEFAULT))
+    out = tmp_path / "RESULTS.md"
+    assert R.main(["--summary", str(full), "--default-summary", str(default), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "99.2%" in text and "## Default profile" in text
+    assert R.main(["--summary", str(tmp_path / "missing.json"), "--out", "-"]) == 0
+    assert R.NOT_RUN in capsys.readouterr().out
+
+
+def test_missing_default_summary_and_bad_summary_are_clear_errors(tmp_path):
+    with pytest.raises(SystemExit):
+        R.main(["--default-summary", str(tmp_path / "nope.json"), "--out", "-"])
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"rows": []}))
+    with pytest.raises(ValueError, match="Expected a runner summary"):
+        R.load_summary(bad)
+
+
+def test_committed_results_md_lists_every_notebook():
+    """RESULTS.md has a row per notebook (regenerate it with `python -m lib.results` after adding one)."""
+    table = rows((paths.ROOT / "RESULTS.md").read_text())
+    missing = [p.stem for p in paths.notebook_paths() if p.stem not in table]
+    assert not missing, f"RESULTS.md has no row for {missing}: run `python -m lib.results`"
