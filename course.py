@@ -2,8 +2,10 @@
 """Set up the course environment and run things in it. Needs only Python >= 3.10 and pip.
 
     python3 course.py run             # create .venv if needed, execute every notebook -> results/default/
-    python3 course.py test            # create .venv if needed, run all tests
+    python3 course.py test            # create .venv if needed, run all tests (then lib's on JAX too)
     python3 course.py lab             # JupyterLab on the course environment and kernel
+    python3 course.py student         # student versions (solutions removed) -> student/
+    python3 course.py grade SUBMISSIONS_DIR   # execute and grade submitted notebooks -> graded/
     python3 course.py run --profile full --only 02    # anything after the command goes to it
 
 The environment is ``.venv/`` beside this file, made with ``venv`` and
@@ -76,12 +78,21 @@ def _env_for(python: Path) -> dict:
     return env
 
 
+#: The second pass of `test`: lib's tests on the JAX backend. The runner (papermill) doesn't depend on the
+#: backend; the classroom, transfer, style and speed-run modules are checked on TensorFlow.
+JAX_TESTS = ["tests/lib", "--ignore=tests/lib/test_runner.py", "--ignore-glob=tests/lib/test_exercises_*",
+             "--ignore=tests/lib/test_classroom.py", "--ignore=tests/lib/test_transfer.py",
+             "--ignore=tests/lib/test_style.py", "--ignore=tests/lib/test_speedrun.py"]
+
+
 def main(argv: list[str]) -> int:
     commands = {
         "run": ["-m", "lib.runner"],
         "test": ["-m", "pytest", "-n", "2", "--dist", "loadgroup"],  # paths: pyproject testpaths
         "lab": ["-m", "jupyter", "lab", str(ROOT / "notebooks")],
         "bench": ["-m", "lib.bench"],
+        "student": ["-m", "lib.classroom", "student"],  # [--only 01 ...] [--output student/]
+        "grade": ["-m", "lib.classroom", "grade"],  # SUBMISSIONS_DIR [--output graded/] [--timeout 300]
     }
     if not argv or argv[0] not in commands:
         print(__doc__)
@@ -92,7 +103,13 @@ def main(argv: list[str]) -> int:
         env.pop("MPLBACKEND", None)
     cmd = [str(python), *commands[argv[0]], *argv[1:]]
     _say(" ".join(cmd[1:]))
-    return subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    if argv[0] == "test" and len(argv) == 1:
+        # `lib` again on Keras's JAX backend (the notebooks and the backend-independent runner ran above).
+        jax_cmd = [str(python), "-m", "pytest", "-q", "-n", "2", *JAX_TESTS]
+        _say("KERAS_BACKEND=jax " + " ".join(jax_cmd[1:]))
+        code = max(code, subprocess.run(jax_cmd, cwd=ROOT, env={**env, "KERAS_BACKEND": "jax"}).returncode)
+    return code
 
 
 if __name__ == "__main__":
