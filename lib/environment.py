@@ -5,6 +5,7 @@ Introduced in notebook 01; every notebook's Setup cell calls ``lib.setup()``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import platform
@@ -115,6 +116,34 @@ def set_seed(seed: int, deterministic: bool = False) -> None:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+
+
+@contextlib.contextmanager
+def float64():
+    """Inside the block, float64 tensors stay float64 on every Keras backend.
+
+    TensorFlow and PyTorch compute in float64 when asked; JAX truncates float64
+    to float32 (with a warning) unless its x64 mode is on. This context turns
+    JAX's x64 mode on for the block and restores it afterwards; on the other
+    backends it does nothing. Use it for exact comparisons of from-scratch
+    code against Keras (``rtol=1e-12``), not for models: Keras layers keep
+    ``floatx()`` (float32) either way. Introduced in notebook 03.
+    """
+    import keras
+
+    if keras.backend.backend() != "jax":
+        yield
+        return
+    import jax
+
+    if hasattr(jax, "enable_x64"):  # JAX >= 0.7: a configuration context
+        with jax.enable_x64(True):
+            yield
+        return
+    from jax.experimental import enable_x64  # older JAX
+
+    with enable_x64():
+        yield
 
 
 def setup(seed: int | None = None, *, deterministic: bool = False, verbose: bool = True) -> dict:

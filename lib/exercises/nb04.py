@@ -97,12 +97,15 @@ def _adaptivity_per_coordinate(momentum_steps_2, adagrad_steps_2, why_2):
 def _keras_path(keras_optimizer, grads_fn, steps, shapes):
     import keras
 
-    params = [keras.Variable(np.zeros(s), dtype="float64") for s in shapes]
+    from lib.environment import float64
+
     path = []
-    for _ in range(steps):
-        values = [keras.ops.convert_to_numpy(p) for p in params]
-        keras_optimizer.apply(grads_fn(*values), params)
-        path.append([keras.ops.convert_to_numpy(p).copy() for p in params])
+    with float64():  # float64 variables on every backend (JAX: x64 mode inside)
+        params = [keras.Variable(np.zeros(s), dtype="float64") for s in shapes]
+        for _ in range(steps):
+            values = [keras.ops.convert_to_numpy(p) for p in params]
+            keras_optimizer.apply(grads_fn(*values), params)
+            path.append([keras.ops.convert_to_numpy(p).copy() for p in params])
     return path
 
 

@@ -57,3 +57,29 @@ def test_lib_imports_lazily_and_rejects_unknown_names():
     assert lib.data.__name__ == "lib.data"
     with pytest.raises(AttributeError):
         lib.nonexistent_module
+
+
+def test_float64_keeps_float64_inside_the_block_on_every_backend():
+    import keras
+
+    def third_in_float64():
+        return keras.ops.convert_to_numpy(keras.ops.convert_to_tensor(np.full(3, 1 / 3), dtype="float64"))
+
+    jax = None
+    if keras.backend.backend() == "jax":
+        import jax
+
+        before = jax.config.jax_enable_x64
+        jax.config.update("jax_enable_x64", False)  # JAX's default (tests/lib/conftest.py turns it on)
+    try:
+        with environment.float64():
+            inside = third_in_float64()
+            variable = keras.Variable(np.array([0.1, 0.2]), dtype="float64")
+            assert keras.ops.convert_to_numpy(variable).dtype == np.float64
+        assert inside.dtype == np.float64 and inside[0] == 1 / 3  # not rounded to float32
+        if jax is not None:
+            assert not jax.config.jax_enable_x64, "the block must restore JAX's setting"
+            assert third_in_float64().dtype == np.float32  # outside: JAX's float32 again
+    finally:
+        if jax is not None:
+            jax.config.update("jax_enable_x64", before)
