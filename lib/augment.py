@@ -33,6 +33,7 @@ __all__ = [
     "rgb_pca",
     "PCAColorAugmentation",
     "make_pipeline",
+    "apply_in_pipeline",
 ]
 
 
@@ -409,25 +410,31 @@ def make_pipeline(x, y, augment: Callable | None = None, batch_size: int = 32, s
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     if augment is not None:
         # One map call at a time so the draws of a seeded layer land on the same images every run.
-        ds = _map(ds, lambda image, label: (_apply(augment, image), label), augment, "augment")
+        ds = _map(ds, lambda image, label: (apply_in_pipeline(augment, image), label), augment, "augment")
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     if batch_augment is not None:
         def mix(images, labels):
-            out = _apply(batch_augment, {"images": images, "labels": labels})
+            out = apply_in_pipeline(batch_augment, {"images": images, "labels": labels})
             return out["images"], out["labels"]
 
         ds = _map(ds, mix, batch_augment, "batch_augment")
     return ds.prefetch(autotune)
 
 
-def _apply(fn, data):
-    # Keras layers get training=True explicitly: layers such as PCAColorAugmentation (and
-    # Dropout-style layers) are the identity when `training` is left unset.
+def apply_in_pipeline(fn, data):
+    """Call an augmentation inside a ``tf.data`` map, in training mode, on any Keras backend.
+
+    Keras layers get ``training=True`` explicitly (layers such as
+    :class:`PCAColorAugmentation`, and Dropout-style layers, are the identity
+    when it is left unset). Inside ``tf.data`` each built-in preprocessing
+    layer switches itself to TensorFlow, but a ``keras.Sequential`` of them
+    would run on the Keras backend, and JAX cannot trace ``tf.data``'s
+    tensors: on other backends a Sequential is applied layer by layer. Used by
+    :func:`make_pipeline`; introduced in notebook 06.
+    """
     if isinstance(fn, keras.Sequential) and keras.backend.backend() != "tensorflow":
-        # Inside tf.data each built-in preprocessing layer switches itself to TensorFlow, but a
-        # Sequential would run on the Keras backend (JAX cannot trace tf.data's tensors): go layer by layer.
         for layer in fn.layers:
-            data = _apply(layer, data)
+            data = apply_in_pipeline(layer, data)
         return data
     if isinstance(fn, keras.layers.Layer):
         return fn(data, training=True)

@@ -436,6 +436,19 @@ def test_pipeline_crops_each_image_on_its_own():
     assert out.shape == (64, 4, 4, 1) and len(np.unique(out[:, 0, 0, 0])) > 3
 
 
+def test_apply_in_pipeline_runs_a_sequential_inside_tf_data_on_any_backend():
+    """A hand-made tf.data map (augment *before* cache: every epoch the same) works on every backend."""
+    import tensorflow as tf
+
+    x, _ = batch(16, 8, 8, 3)
+    aug = keras.Sequential([keras.layers.RandomFlip("horizontal", seed=3),
+                            keras.layers.RandomTranslation(0.25, 0.25, seed=3)])
+    ds = (tf.data.Dataset.from_tensor_slices(x).map(lambda image: augment.apply_in_pipeline(aug, image))
+          .cache().batch(8))
+    first, second = (np.concatenate([np_(b) for b in ds]) for _ in range(2))
+    assert first.shape == x.shape and not np.allclose(first, x)  # augmented (training=True) ...
+    np.testing.assert_array_equal(first, second)  # ... once: the cache froze the draws
+
 def test_pipeline_batch_augment_mixes_one_hot_labels():
     x, _ = batch(64, 8, 8, 3)
     y = np.arange(64) % 10
