@@ -21,6 +21,20 @@ CHOICES_1 = {
 }
 
 
+def wrong_loss_tensorflow_order() -> float:
+    """Exercise 10.1's answer: Keras's loss with ``from_logits=False`` on logits, as its TensorFlow backend does it.
+
+    TensorFlow clips to ``[eps, 1 - eps]``, takes the log and applies a softmax
+    cross-entropy: the clipped numbers divided by their sum. Keras's JAX backend
+    divides first and clips after, which gives a different (equally finite,
+    equally wrong) number; the exercise asks for the TensorFlow order on every backend.
+    """
+    import keras
+
+    clipped = np.clip(np.asarray(LOGITS_1, dtype="float64"), keras.backend.epsilon(), 1 - keras.backend.epsilon())
+    return float(-np.log(clipped[LABEL_1] / clipped.sum()))
+
+
 def _numpy(value):
     import keras
 
@@ -34,14 +48,14 @@ def _forget_from_logits(wrong_loss_1, right_loss_1, choice_1):
     for name, value in (("wrong_loss_1", wrong_loss_1), ("right_loss_1", right_loss_1)):
         expect_true(is_number(value), f"{name}: expected a number (a loss), received {value!r}.")
     logits, label = np.array([LOGITS_1]), np.array([LABEL_1])
-    wrong = float(keras.losses.SparseCategoricalCrossentropy(from_logits=False)(label, logits))
+    wrong = wrong_loss_tensorflow_order()
     right = float(keras.losses.SparseCategoricalCrossentropy(from_logits=True)(label, logits))
     if abs(wrong_loss_1 - right) < 1e-4:
         raise Wrong("wrong_loss_1 is the correct softmax cross-entropy; the question is what Keras returns when the "
                     "logits are read as probabilities (from_logits=False).")
     expect_close("wrong_loss_1 (Keras's loss with from_logits=False on logits)", wrong_loss_1, wrong, rtol=1e-4,
-                 hint="Keras clips the numbers to [1e-7, 1 - 1e-7], divides them by their sum, and takes -log of the "
-                      "true class's entry.")
+                 hint="Keras (TensorFlow backend) clips the numbers to [1e-7, 1 - 1e-7], then divides them by their "
+                      "sum, and takes -log of the true class's entry.")
     expect_close("right_loss_1 (the softmax cross-entropy)", right_loss_1, right, rtol=1e-4,
                  hint="-log softmax(z)[y] = log(sum(exp(z))) - z[y].")
     choice = str(choice_1).strip().lower().strip("()")

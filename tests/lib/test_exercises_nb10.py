@@ -29,6 +29,23 @@ def test_01_forget_from_logits():
     assert status("10.1", **dict(right, wrong_loss_1="big"))[0] == "wrong"
 
 
+def test_10_1_answer_is_what_keras_returns_on_tensorflow_and_differs_on_jax():
+    import keras
+
+    from lib.exercises import nb10
+
+    logits, label = np.array([nb10.LOGITS_1]), np.array([nb10.LABEL_1])
+    keras_loss = float(keras.losses.SparseCategoricalCrossentropy(from_logits=False)(label, logits))
+    if keras.backend.backend() == "tensorflow":
+        np.testing.assert_allclose(keras_loss, nb10.wrong_loss_tensorflow_order(), rtol=1e-5)
+    # dividing first, then clipping (Keras's JAX backend) is another number
+    z = np.asarray(nb10.LOGITS_1)
+    divided_first = -np.log(np.clip(z / z.sum(), 1e-7, 1 - 1e-7)[nb10.LABEL_1])
+    assert abs(divided_first - nb10.wrong_loss_tensorflow_order()) > 0.1
+    if keras.backend.backend() == "jax":
+        np.testing.assert_allclose(keras_loss, divided_first, rtol=1e-5)
+
+
 def _flip(model, x, y, grid):
     out = np.full(len(x), np.nan)
     for eps in grid:
