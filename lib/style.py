@@ -274,9 +274,11 @@ def random_vgg(widths=(32, 64, 128, 256), convs_per_block=(1, 1, 2, 2), pooling:
     (``block{b}_conv{c}``) of ``widths[b-1]`` filters, then a 2x2 pooling
     (``block{b}_pool``; ``"avg"`` as Gatys et al. recommend for synthesis, or
     ``"max"``). The input is RGB in [0, 1], centred by a first
-    ``Rescaling(2, -1)`` layer. Weights are drawn from ``seed`` and never
-    trained. Any image size works (``(None, None, 3)`` input).
-    Introduced in notebook 11 (style transfer).
+    ``Rescaling(2, -1)`` layer. Kernels are He et al.'s normal (standard
+    deviation ``sqrt(2 / fan_in)``), drawn with NumPy from ``seed`` - so the
+    network is the same on every Keras backend, whose own random generators
+    differ - biases are zero, and nothing is trained. Any image size works
+    (``(None, None, 3)`` input). Introduced in notebook 11 (style transfer).
     """
     import keras
 
@@ -290,14 +292,20 @@ def random_vgg(widths=(32, 64, 128, 256), convs_per_block=(1, 1, 2, 2), pooling:
     inputs = keras.Input((None, None, 3), name="image")
     x = keras.layers.Rescaling(2.0, -1.0, name="preprocess")(inputs)
     pool = keras.layers.AveragePooling2D if pooling == "avg" else keras.layers.MaxPooling2D
-    k = 0
+    convolutions = []
     for b, (width, convs) in enumerate(zip(widths, convs_per_block, strict=True), start=1):
         for c in range(1, convs + 1):
-            x = keras.layers.Conv2D(width, 3, padding="same", activation="relu", name=f"block{b}_conv{c}",
-                                    kernel_initializer=keras.initializers.HeNormal(seed=seed + k))(x)
-            k += 1
+            conv = keras.layers.Conv2D(width, 3, padding="same", activation="relu", name=f"block{b}_conv{c}")
+            x = conv(x)
+            convolutions.append(conv)
         x = pool(2, name=f"block{b}_pool")(x)
-    return keras.Model(inputs, x, name=name)
+    model = keras.Model(inputs, x, name=name)
+    rng = np.random.default_rng(seed)
+    for conv in convolutions:
+        shape = tuple(conv.kernel.shape)
+        fan_in = shape[0] * shape[1] * shape[2]
+        conv.kernel.assign(rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape).astype("float32"))
+    return model
 
 
 def _vgg19_weights_path(download: bool) -> str:

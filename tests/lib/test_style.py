@@ -199,6 +199,19 @@ def test_errors_unknown_layers(extractor):
         style.style_loss({"a": np.zeros((2, 2, 1))}, {"a": np.zeros((1, 1))}, {"a": -1.0})
 
 
+def test_random_vgg_weights_come_from_the_seed_with_numpy():
+    """The same network on every backend: He-normal kernels drawn by NumPy from the seed, zero biases."""
+    a, b, c = (style.random_vgg(widths=(8, 16), convs_per_block=(1, 1), seed=s) for s in (3, 3, 4))
+    ka = keras.ops.convert_to_numpy(a.get_layer("block2_conv1").kernel)
+    np.testing.assert_array_equal(ka, keras.ops.convert_to_numpy(b.get_layer("block2_conv1").kernel))
+    assert not np.allclose(ka, keras.ops.convert_to_numpy(c.get_layer("block2_conv1").kernel))
+    rng = np.random.default_rng(3)
+    first = rng.normal(0.0, np.sqrt(2.0 / 27), size=(3, 3, 3, 8)).astype("float32")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(a.get_layer("block1_conv1").kernel), first)
+    assert abs(ka.std() / np.sqrt(2.0 / (9 * 8)) - 1) < 0.1
+    assert not np.any(keras.ops.convert_to_numpy(a.get_layer("block1_conv1").bias))
+
+
 def test_random_vgg_layer_names_and_errors():
     model = style.random_vgg(widths=(2, 3), convs_per_block=(1, 2))
     names = [layer.name for layer in model.layers]
