@@ -146,6 +146,25 @@ def float64():
         yield
 
 
+def tensorflow_available() -> bool:
+    """Whether TensorFlow can be imported here, whatever the Keras backend.
+
+    Cells that are TensorFlow by nature (a ``tf.distribute`` strategy, a
+    ``tf.image`` cross-check, ``tf.data`` pipelines) run under any Keras
+    backend when TensorFlow is installed, and say they are skipped when it is
+    not (a JAX-only machine). Introduced in notebook 07.
+    """
+    import importlib.util
+    import sys
+
+    if "tensorflow" in sys.modules:  # imported already, or blocked (None: "import tensorflow" raises)
+        return sys.modules["tensorflow"] is not None
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def setup(seed: int | None = None, *, deterministic: bool = False, verbose: bool = True) -> dict:
     """Prepare a notebook session and return facts about it.
 

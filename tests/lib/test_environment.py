@@ -83,3 +83,18 @@ def test_float64_keeps_float64_inside_the_block_on_every_backend():
     finally:
         if jax is not None:
             jax.config.update("jax_enable_x64", before)
+
+
+def test_tensorflow_available_says_whether_tensorflow_imports(monkeypatch):
+    import importlib.util
+    import sys
+
+    assert environment.tensorflow_available() == (importlib.util.find_spec("tensorflow") is not None)
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "tensorflow", None)  # blocked: `import tensorflow` raises ImportError
+        assert environment.tensorflow_available() is False
+    m = monkeypatch
+    m.delitem(sys.modules, "tensorflow", raising=False)
+    real = importlib.util.find_spec
+    m.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorflow" else real(name, *a))
+    assert environment.tensorflow_available() is False
