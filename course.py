@@ -78,11 +78,11 @@ def _env_for(python: Path) -> dict:
     return env
 
 
-#: The second pass of `test`: lib's tests on the JAX backend. The runner (papermill) doesn't depend on the
-#: backend; the classroom, transfer, style and speed-run modules are checked on TensorFlow.
+#: The second pass of `test`: lib's tests on the JAX backend. The runner and the classroom tools (papermill,
+#: nbformat) don't depend on the backend, and the exercise checks run inside the notebooks, which the first pass
+#: also executes on JAX (tests/notebooks/test_execute.py::test_notebook_runs_on_jax).
 JAX_TESTS = ["tests/lib", "--ignore=tests/lib/test_runner.py", "--ignore-glob=tests/lib/test_exercises_*",
-             "--ignore=tests/lib/test_classroom.py", "--ignore=tests/lib/test_transfer.py",
-             "--ignore=tests/lib/test_style.py", "--ignore=tests/lib/test_speedrun.py"]
+             "--ignore=tests/lib/test_classroom.py"]
 
 
 def main(argv: list[str]) -> int:
