@@ -13,8 +13,8 @@ fresh kernel) with
   ``fashion-mnist/*.gz``, ``cifar-10-batches-py/``), made from the offline
   digits and shapes so that the models can learn something, and whose
   ``models/`` holds ImageNet weight files *saved from a ``weights=None``
-  model* where the notebook asks ``keras.applications`` for ``"imagenet"``
-  weights (architectures whose downloads carry no file hash, e.g. MobileNetV2);
+  model* where the notebook asks for ``"imagenet"`` weights (files that are
+  not hash-checked: MobileNetV2's, and VGG19's, which ``lib.style`` loads by path);
 * an IPython start-up file in the kernel that refuses network connections (a
   download fails at once instead of hanging), gives ``decode_predictions`` a fake
   class index (its real file is hash-checked) and, for notebooks that use TFDS,
@@ -43,7 +43,7 @@ from lib import paths, runner
 
 FULL_DIR = paths.PROFILES / "full"
 NOTEBOOKS = [nb for nb in paths.notebook_paths() if (FULL_DIR / f"{nb.stem}.yaml").exists()]
-TIMEOUT = 300  # seconds per smoke run; they take well under a minute
+TIMEOUT = 300  # seconds per smoke run; most take under a minute
 
 # Images per fake keras.datasets dataset (balanced, 10 classes), about the size of the default
 # profile's offline data, so the notebooks' own in-cell sanity asserts on trained models hold.
@@ -51,22 +51,19 @@ FAKE_TRAIN, FAKE_TEST = 1000, 300
 
 #: Per-notebook smoke values on top of the generic ones (stem -> {PARAMETER: value}).
 SMOKE_EXTRA: dict[str, dict] = {}
+#: Smoke runs that need longer than TIMEOUT: ResNet-20 (06's MODEL="resnet20") must train its 5 variants for the
+#: default 10 epochs (3-4 minutes here) before the notebook's own claims hold (with 3 epochs all are at chance).
+SMOKE_TIMEOUT: dict[str, int] = {"06_data_augmentation": 600}
 #: keras.applications downloads the smoke runs pre-seed with random weights: stem -> [(builder, kwargs)].
-#: Only architectures whose weight download has no file hash can be faked this way.
+#: Only files keras.applications does not hash-check (MobileNetV2's) or that lib loads by path (VGG19's, in
+#: lib.style) can be faked this way.
 FAKE_IMAGENET_WEIGHTS: dict[str, list] = {
     "09_transfer_learning": [("MobileNetV2", {"input_shape": (224, 224, 3), "include_top": False})],
     "10_adversarial_examples": [("MobileNetV2", {"input_shape": (96, 96, 3), "include_top": True})],
+    "11_style_transfer": [("VGG19", {"input_shape": (None, None, 3), "include_top": False})],
 }
-#: Notebooks whose full branch cannot be smoke-run yet: stem -> what it needs (strict xfail, not run:
-#: at the default scale their full-profile models take over 6 minutes on 2 CPU cores).
-XFAIL: dict[str, str] = {
-    "06_data_augmentation": "MODEL='resnet20' trains ResNet-20 for the default EPOCHS=10 (x4 variants) on 1,000 "
-                            "images: > 360 s. Needs a parameter capping the steps of the full model's runs.",
-    "08_architectures": "RESNET18_CIFAR=True trains ResNet-18 for EPOCHS=4 on the data: > 360 s. Needs a separate "
-                        "RESNET18_EPOCHS (or steps) parameter so a smoke run can train it for a few steps.",
-    "11_style_transfer": "full uses VGG19 ImageNet weights; write_fake_imagenet_weights can't fake VGG19 yet and "
-                         "the 512 px optimization needs smaller smoke sizes (IMAGE_SIZE, STEPS, KNOB_*).",
-}
+#: Notebooks whose full branch cannot be smoke-run yet: stem -> what it needs (strict xfail, not run).
+XFAIL: dict[str, str] = {}
 
 
 # --------------------------------------------------------------------------- #
@@ -156,6 +153,18 @@ def write_fake_keras_datasets(keras_home) -> None:
             pickle.dump(record, f)
 
 
+#: Where keras.applications (or lib) looks for each architecture's ImageNet weights, by builder and top.
+def _weights_file(builder: str, kwargs: dict) -> str:
+    top = kwargs.get("include_top", True)
+    if builder == "MobileNetV2":
+        return f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{kwargs['input_shape'][0]}{'' if top else '_no_top'}.h5"
+    if builder == "VGG19" and not top:
+        from lib import style
+
+        return style.VGG19_WEIGHTS_FILE  # lib.style.vgg19 loads this file from $KERAS_HOME/models/ by path
+    raise NotImplementedError(f"no fake ImageNet weights for {builder} (include_top={top}) yet")
+
+
 def write_fake_imagenet_weights(keras_home, specs) -> None:
     """Weight files, in the legacy ``.h5`` layout ``keras.applications`` loads, from ``weights=None`` models."""
     if not specs:
@@ -167,11 +176,7 @@ def write_fake_imagenet_weights(keras_home, specs) -> None:
     models = keras_home / "models"
     models.mkdir(parents=True, exist_ok=True)
     for builder, kwargs in specs:
-        if builder != "MobileNetV2":
-            raise NotImplementedError(f"no fake ImageNet weights for {builder} yet")
-        rows = kwargs["input_shape"][0]
-        top = "" if kwargs.get("include_top", True) else "_no_top"
-        target = models / f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{rows}{top}.h5"
+        target = models / _weights_file(builder, kwargs)
         if target.exists():
             continue
         keras.backend.clear_session()
@@ -302,8 +307,8 @@ def test_full_profile_smoke_run(path, tmp_path, fake_keras_home, monkeypatch):
 
     overrides = smoke_parameters(stem, notebook_parameters(path), runner.profile_parameters(stem, "full"))
     start = time.perf_counter()
-    run = runner.run_notebook(path, tmp_path / "out", profile="full", timeout=TIMEOUT, cwd=workdir,
-                              extra_parameters=overrides)
+    run = runner.run_notebook(path, tmp_path / "out", profile="full", timeout=SMOKE_TIMEOUT.get(stem, TIMEOUT),
+                              cwd=workdir, extra_parameters=overrides)
     print(f"{stem}: full-profile smoke run {run.status} in {time.perf_counter() - start:.0f} s, overrides {overrides}")
     assert run.status == "ok", f"{path.name} (full profile, smoke overrides {overrides}) {run.status}:\n{run.error}"
     assert run.results, f"{path.name} recorded no results"

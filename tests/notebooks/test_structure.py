@@ -24,6 +24,44 @@ def source(cell):
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
+def undefined_names(code: str) -> list[str]:
+    """Names loaded anywhere in ``code`` that nothing in it binds (assignment, def, class, import, argument,
+    loop or comprehension target, ``except ... as``, ``with ... as``, walrus, ``global``). Loose on purpose -
+    a name bound in any scope counts everywhere - so it has no false alarms and still catches misspellings.
+    IPython lines (``%magic``, ``!shell``) are dropped first."""
+    import builtins
+
+    code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+    tree = ast.parse(code)
+    bound, loaded = set(), {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                loaded.setdefault(node.id, node.lineno)
+            else:
+                bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bound.update(node.names)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            bound.add(node.name)
+    known = bound | set(dir(builtins)) | {"get_ipython", "display", "__file__", "__name__"}
+    return sorted(f"{name} (line {line})" for name, line in loaded.items() if name not in known)
+
+
+def test_undefined_names_finds_a_misspelt_name_in_a_branch_never_run():
+    code = "EPOCHS = 3\nif False:\n    model.fit(x, epochs=EPOCH)\nmodel = x = None\nprint([i for i in range(3)])"
+    assert undefined_names(code) == ["EPOCH (line 3)"]
+    assert undefined_names("%matplotlib inline\nimport numpy as np\nf = lambda a: np.abs(a)\n") == []
+
+
 def test_there_are_notebooks():
     assert NOTEBOOKS, "no notebooks found under notebooks/"
 
@@ -113,6 +151,12 @@ class TestNotebook:
     def test_no_legacy_apis(self, path):
         text = "\n".join(source(c) for c in load(path)["cells"])
         assert not re.search(r"\btf\.keras\b|optimizers\.legacy|ImageDataGenerator|tensorflow_hub", text)
+
+    def test_every_name_used_is_defined_somewhere(self, path):
+        """A static check of every branch, also those the default profile never runs (``if DATASET == "cifar10"``,
+        ``if RESNET18_CIFAR``, the ``full`` values): a misspelt name fails here, not on a user's GPU hour."""
+        undefined = undefined_names("\n".join(source(c) for c in load(path)["cells"] if c["cell_type"] == "code"))
+        assert not undefined, f"names used but never defined, imported or bound in {path.name}: {undefined}"
 
     def test_has_floors(self, path):
         floors = paths.ROOT / "tests" / "notebooks" / "floors" / f"{path.stem}.json"
