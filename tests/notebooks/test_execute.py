@@ -25,9 +25,10 @@ NOTEBOOKS = paths.notebook_paths()
 FLOORS = paths.ROOT / "tests" / "notebooks" / "floors"
 TIMEOUT = 420  # seconds; defaults are meant to take about one minute
 #: Executed on JAX by every test run: their cells do backend-sensitive things (float64 comparisons, which JAX
-#: makes float32 unless asked; autodiff in float64; subgradients at 0; tf.data feeding a JAX model).
+#: makes float32 unless asked; autodiff in float64; subgradients at 0). 06 (tf.data feeding a JAX model) is the
+#: slowest on JAX and its backend-specific part is lib.augment's, which the JAX pass tests: it runs with -m jax_extra.
 JAX_BY_DEFAULT = {"03_activations_and_initialization", "04_optimizers_and_schedules", "05_regularization",
-                  "06_data_augmentation", "07_normalization"}
+                  "07_normalization"}
 
 
 @pytest.mark.notebook
