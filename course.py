@@ -4,6 +4,8 @@
     python3 course.py run             # create .venv if needed, execute every notebook -> results/default/
     python3 course.py test            # create .venv if needed, run all tests (then lib's on JAX too)
     python3 course.py lab             # JupyterLab on the course environment and kernel
+    python3 course.py bench --run-notebooks   # benchmark tables -> results/bench/BENCHMARKS.md
+    python3 course.py results         # results/full/summary.json (a full-profile run) -> RESULTS.md
     python3 course.py student         # student versions (solutions removed) -> student/
     python3 course.py grade SUBMISSIONS_DIR   # execute and grade submitted notebooks -> graded/
     python3 course.py run --profile full --only 02    # anything after the command goes to it
@@ -85,23 +87,27 @@ JAX_TESTS = ["tests/lib", "--ignore=tests/lib/test_runner.py", "--ignore-glob=te
              "--ignore=tests/lib/test_classroom.py"]
 
 
+#: The subcommands: what each runs with the environment's Python (anything after the subcommand is appended).
+COMMANDS = {
+    "run": ["-m", "lib.runner"],
+    "test": ["-m", "pytest", "-n", "2", "--dist", "loadgroup"],  # paths: pyproject testpaths
+    "lab": ["-m", "jupyter", "lab", str(ROOT / "notebooks")],
+    "bench": ["-m", "lib.bench"],
+    "results": ["-m", "lib.results"],  # [--summary results/full/summary.json] [--out RESULTS.md]
+    "student": ["-m", "lib.classroom", "student"],  # [--only 01 ...] [--output student/]
+    "grade": ["-m", "lib.classroom", "grade"],  # SUBMISSIONS_DIR [--output graded/] [--timeout 300]
+}
+
+
 def main(argv: list[str]) -> int:
-    commands = {
-        "run": ["-m", "lib.runner"],
-        "test": ["-m", "pytest", "-n", "2", "--dist", "loadgroup"],  # paths: pyproject testpaths
-        "lab": ["-m", "jupyter", "lab", str(ROOT / "notebooks")],
-        "bench": ["-m", "lib.bench"],
-        "student": ["-m", "lib.classroom", "student"],  # [--only 01 ...] [--output student/]
-        "grade": ["-m", "lib.classroom", "grade"],  # SUBMISSIONS_DIR [--output graded/] [--timeout 300]
-    }
-    if not argv or argv[0] not in commands:
+    if not argv or argv[0] not in COMMANDS:
         print(__doc__)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     python = ensure_environment()
     env = _env_for(python)
     if argv[0] == "lab":
         env.pop("MPLBACKEND", None)
-    cmd = [str(python), *commands[argv[0]], *argv[1:]]
+    cmd = [str(python), *COMMANDS[argv[0]], *argv[1:]]
     _say(" ".join(cmd[1:]))
     code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
     if argv[0] == "test" and len(argv) == 1:

@@ -1,6 +1,7 @@
 """Write RESULTS.md: each notebook's measured full-profile numbers next to the published anchors.
 
-    python -m lib.results                                   # reads results/full/summary.json -> RESULTS.md
+    python3 course.py results                               # reads results/full/summary.json -> RESULTS.md
+    python -m lib.results                                   # the same, inside the course environment
     python -m lib.results --summary results/full/summary.json --default-summary results/default/summary.json
     python -m lib.results --out /tmp/RESULTS.md
 
@@ -158,7 +159,7 @@ def render(full: dict | None, default: dict | None = None) -> str:
         "",
         "```bash",
         "python3 course.py run --profile full       # on a GPU machine -> results/full/summary.json",
-        "python -m lib.results --summary results/full/summary.json --out RESULTS.md",
+        "python3 course.py results                  # results/full/summary.json -> RESULTS.md",
         "```",
         "",
         "## Full profile",

@@ -34,3 +34,25 @@ def test_ci_runs_the_readme_test_command():
 def test_results_folder_is_ignored():
     ignored = (ROOT / ".gitignore").read_text().splitlines()
     assert "results/" in ignored and ".venv/" in ignored
+
+
+def _course_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_cli", ROOT / "course.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_course_command_the_docs_name_exists_and_every_command_is_documented():
+    commands = set(_course_module().COMMANDS)
+    docs = {"README.md": (ROOT / "README.md").read_text(), "course.py": (ROOT / "course.py").read_text(),
+            "RESULTS.md": (ROOT / "RESULTS.md").read_text(), "CONTRIBUTING.md": (ROOT / "CONTRIBUTING.md").read_text()}
+    docs.update({str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "lib").glob("*.py")})
+    for name, text in docs.items():
+        named = set(re.findall(r"python3 course\.py ([a-z]+)", text))
+        assert named <= commands, f"{name} names course.py command(s) {sorted(named - commands)}; " \
+                                  f"course.py has {sorted(commands)}"
+    readme = set(re.findall(r"python3 course\.py ([a-z]+)", docs["README.md"]))
+    assert commands <= readme, f"README.md does not show course.py command(s) {sorted(commands - readme)}"
