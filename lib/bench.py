@@ -3,6 +3,8 @@
     python3 course.py bench                       # every part, quick (a few minutes) -> results/bench/BENCHMARKS.md
     python -m lib.bench --only ops,zoo            # some parts: notebooks, ops, zoo, pipeline, precision
     python -m lib.bench --run-notebooks           # run the notebooks first (python3 course.py run), then time them
+    KERAS_BACKEND=jax python -m lib.bench --run-notebooks --summary results/jax/summary.json --append
+                                                  # the same on JAX, added to the same file
     python -m lib.bench conv                      # one table: from-scratch convolutions, a few seconds
     python -m lib.bench conv --size 64 --in-channels 16 --out-channels 32
 
@@ -26,7 +28,7 @@ import numpy as np
 
 __all__ = [
     "time_call", "conv_benchmark", "pool_benchmark", "format_rows", "markdown_table", "notebook_times",
-    "ops_benchmark", "zoo_table", "pipeline_benchmark", "precision_benchmark", "PARTS", "run_parts", "main",
+    "ops_benchmark", "zoo_table", "pipeline_benchmark", "precision_benchmark", "PARTS", "BACKEND_NAMES", "run_parts", "main",
 ]
 
 
@@ -309,11 +311,14 @@ def precision_benchmark(size: int = 32, batch_size: int = 64, steps: int = 10, w
     return rows
 
 
+#: Keras backend name -> how the benchmark headings write it.
+BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch", "numpy": "NumPy"}
+
 #: part name -> (title, function of the ``tiny`` flag returning rows, what the table shows)
 PARTS = {
     "notebooks": ("Notebooks, default profile", None,
-                  "Each notebook's run time with its default (offline, CPU) parameters, from the last "
-                  "`python3 course.py run`."),
+                  "Each notebook's run time with its default (offline, CPU) parameters, from the results "
+                  "summary of a `python3 course.py run`"),
     "ops": ("From-scratch operators vs the built-ins",
             lambda tiny: ops_benchmark(size=8 if tiny else 32, in_channels=2 if tiny else 8,
                                        out_channels=4 if tiny else 16, repeats=1 if tiny else 3),
@@ -353,7 +358,8 @@ def run_parts(parts=tuple(PARTS), tiny: bool = False, summary: str | None = "res
     from lib.runner import environment_info
 
     env = environment_info()
-    lines = ["# Benchmarks", "",
+    backend = keras.backend.backend()
+    lines = [f"# Benchmarks: {BACKEND_NAMES.get(backend, backend)} backend", "",
              f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')} - {env.get('cpu', platform.machine())}"
              f"{' - GPU ' + env['gpu'] if env.get('gpu') else ''} - Python {platform.python_version()}, "
              f"TensorFlow {env.get('tensorflow', '?')}, Keras {keras.__version__} ({keras.backend.backend()} backend)."
@@ -363,7 +369,7 @@ def run_parts(parts=tuple(PARTS), tiny: bool = False, summary: str | None = "res
         title, fn, what = PARTS[part]
         log(f"[bench] {part} ...")
         start = time.perf_counter()
-        lines += ["", f"## {title}", "", what, ""]
+        lines += ["", f"## {title}", "", what + (f" (`{summary}`)." if part == "notebooks" else ""), ""]
         if part == "notebooks":
             rows = notebook_times(summary)
             if not rows:
@@ -391,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-notebooks", action="store_true",
                         help="run every notebook with its defaults first (python3 course.py run), then time them")
     parser.add_argument("--tiny", action="store_true", help="toy sizes (checks that everything runs)")
+    parser.add_argument("--append", action="store_true",
+                        help="add to --out instead of replacing it (e.g. a second backend's run)")
     sub = parser.add_subparsers(dest="what")
     conv = sub.add_parser("conv", help="from-scratch 2D convolutions vs keras.ops.conv")
     conv.add_argument("--batch", type=int, default=1)
@@ -427,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
 
         out = paths.resolve(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
+        if args.append and out.exists():
+            text = out.read_text().rstrip("\n") + "\n\n" + text
         out.write_text(text)
         print(f"Wrote {out}")
     return 0
