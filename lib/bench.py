@@ -28,7 +28,8 @@ import numpy as np
 
 __all__ = [
     "time_call", "conv_benchmark", "pool_benchmark", "format_rows", "markdown_table", "notebook_times",
-    "ops_benchmark", "zoo_table", "pipeline_benchmark", "precision_benchmark", "PARTS", "BACKEND_NAMES", "run_parts", "main",
+    "ops_benchmark", "zoo_table", "pipeline_benchmark", "precision_benchmark", "PARTS", "BACKEND_NAMES", "run_parts",
+    "main",
 ]
 
 
@@ -369,12 +370,14 @@ def run_parts(parts=tuple(PARTS), tiny: bool = False, summary: str | None = "res
         title, fn, what = PARTS[part]
         log(f"[bench] {part} ...")
         start = time.perf_counter()
-        lines += ["", f"## {title}", "", what + (f" (`{summary}`)." if part == "notebooks" else ""), ""]
+        lines += ["", f"## {title}", "", what + (f" (`{summary}`)." if part == "notebooks" and summary else
+                                                           "." if part == "notebooks" else ""), ""]
         if part == "notebooks":
             rows = notebook_times(summary)
             if not rows:
-                lines.append(f"No summary at `{summary}`: run `python3 course.py run` first "
-                             "(or `python3 course.py bench --run-notebooks`).")
+                where = f"No summary at `{summary}`: run `python3 course.py run` first" if summary else \
+                    "No summary given: pass the `summary.json` of a `python3 course.py run`"
+                lines.append(f"{where} (or `python3 course.py bench --run-notebooks`).")
                 continue
         else:
             rows = fn(tiny)

@@ -58,7 +58,8 @@ def test_notebook_times_from_a_summary(tmp_path):
 def test_run_parts_document_and_cli(tmp_path, capsys):
     text = bench.run_parts(("notebooks", "ops"), tiny=True, summary=str(tmp_path / "none.json"), log=lambda m: None)
     assert text.startswith(f"# Benchmarks: {bench.BACKEND_NAMES[keras.backend.backend()]} backend")
-    assert "## Notebooks, default profile" in text and "run `python3 course.py run` first" in text
+    assert "## Notebooks, default profile" in text
+    assert "run `python3 course.py run` first (or `python3 course.py bench --run-notebooks`)." in text
     table = [line for line in text.splitlines() if line.startswith("| conv2d")]
     assert len(table) == 5 and all(line.count("|") == 7 for line in table)
     out = tmp_path / "B.md"
@@ -69,6 +70,8 @@ def test_run_parts_document_and_cli(tmp_path, capsys):
     assert appended.count("# Benchmarks: ") == 2 and appended.index("## From-scratch") < appended.index("## Model zoo")
     assert bench.main(["--only", "zoo", "--tiny", "--out", str(out)]) == 0
     assert "## From-scratch" not in out.read_text()
+    no_summary = bench.run_parts(("notebooks",), summary=None, log=lambda m: None)
+    assert "None" not in no_summary and "No summary given" in no_summary
     with pytest.raises(ValueError, match="Expected parts"):
         bench.run_parts(("nope",))
     with pytest.raises(SystemExit):
