@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -70,6 +71,33 @@ def ensure_environment() -> Path:
     return python
 
 
+#: Debian/Ubuntu packages the default profile reads its data from (data/manifest.json says which file is which).
+SYSTEM_PACKAGES = {"dataset-fashion-mnist": Path("/usr/share/datasets/fashion-mnist")}
+
+
+def ensure_system_data() -> None:
+    """Install the Debian packages holding the default profile's data where we may; else say what to run."""
+    missing = [pkg for pkg, folder in SYSTEM_PACKAGES.items() if not folder.is_dir()]
+    if not missing or os.environ.get("FASHION_MNIST_DIR"):
+        return
+    apt = shutil.which("apt-get")
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if apt and is_root:
+        _say(f"installing {' '.join(missing)} (Fashion-MNIST, 31 MB) with apt-get ...")
+        cmd = [apt, "install", "-y", "--no-install-recommends", *missing]
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
+                 "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+        if subprocess.run(cmd, **quiet).returncode != 0:  # stale package lists: refresh once
+            subprocess.run([apt, "update"], **quiet)
+            subprocess.run(cmd, **quiet)
+    if any(not SYSTEM_PACKAGES[pkg].is_dir() for pkg in missing):
+        how = (f"sudo apt-get install {' '.join(missing)}" if apt else
+               "on Debian/Ubuntu `sudo apt-get install dataset-fashion-mnist`; elsewhere run "
+               "`python -c \"import keras; keras.datasets.fashion_mnist.load_data()\"` once with internet")
+        _say(f"Fashion-MNIST is not installed, and the notebooks train on it. Run: {how} "
+             "(or set FASHION_MNIST_DIR to a folder holding its four .gz files). See data/README.md.")
+
+
 def _env_for(python: Path) -> dict:
     env = dict(os.environ)
     prefix = python.parent.parent
@@ -104,6 +132,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     python = ensure_environment()
+    ensure_system_data()
     env = _env_for(python)
     if argv[0] == "lab":
         env.pop("MPLBACKEND", None)

@@ -24,7 +24,7 @@ _SUBMODULES = {
     "autodiff", "bench", "data", "environment", "flops", "layers", "models",
     "ops", "report", "runner", "style", "attacks", "train", "viz", "optim",
     "init", "regularizers", "augment", "norm", "exercises", "paths", "notebook",
-    "anatomy", "activations", "zoo", "transfer", "speedrun", "classroom", "results",
+    "anatomy", "activations", "zoo", "transfer", "speedrun", "classroom", "results", "pretrained",
 }
 
 

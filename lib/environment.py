@@ -177,6 +177,7 @@ def setup(seed: int | None = None, *, deterministic: bool = False, verbose: bool
 
     versions = check_versions()
     gpus = enable_gpu_memory_growth()
+    _offer_fashion_mnist()
     if seed is not None:
         set_seed(seed, deterministic=deterministic)
     info = {
@@ -191,6 +192,18 @@ def setup(seed: int | None = None, *, deterministic: bool = False, verbose: bool
         packages = ", ".join(f"{k} {v}" for k, v in versions.items())
         print(f"backend={info['backend']} | {packages} | python {info['python']} | {device}")
     return info
+
+
+def _offer_fashion_mnist() -> None:
+    """Link Fashion-MNIST into Keras's cache if the Debian package is here, so that
+    ``keras.datasets.fashion_mnist.load_data()`` works offline; say nothing otherwise
+    (``lib.data.load("fashion_mnist")`` explains how to get it when a notebook needs it)."""
+    from lib import data
+
+    try:
+        data.prepare_fashion_mnist(download=False)
+    except data.DatasetUnavailableError:
+        pass
 
 
 def _in_colab() -> bool:

@@ -56,3 +56,23 @@ def test_every_course_command_the_docs_name_exists_and_every_command_is_document
                                   f"course.py has {sorted(commands)}"
     readme = set(re.findall(r"python3 course\.py ([a-z]+)", docs["README.md"]))
     assert commands <= readme, f"README.md does not show course.py command(s) {sorted(commands - readme)}"
+
+
+def test_data_readme_lists_every_manifest_checksum():
+    """data/README.md shows each checksum of data/manifest.json, and no other (the manifest is the source)."""
+    import json
+    import re
+
+    manifest = json.loads((ROOT / "data" / "manifest.json").read_text())
+    readme = (ROOT / "data" / "README.md").read_text()
+    wanted = set()
+    for key, entry in manifest.items():
+        if key.startswith("_"):
+            continue
+        for field in ("sha256", "sha256_content"):
+            if field in entry:
+                wanted.add(entry[field])
+        for facts in entry.get("files", {}).values():
+            wanted.update(v for k, v in facts.items() if k in ("sha256", "sha256_content", "md5"))
+    shown = set(re.findall(r"`([0-9a-f]{32}|[0-9a-f]{64})`", readme))
+    assert wanted == shown, f"in the manifest only: {wanted - shown}; in the README only: {shown - wanted}"

@@ -122,28 +122,31 @@ def keras_home(tmp_path, monkeypatch):
     return tmp_path / "datasets"
 
 
-def test_mnist_from_a_file_in_keras_home(keras_home):
+def _fake_manifest(monkeypatch, tmp_path, edit):
+    """Read a copy of data/manifest.json changed by ``edit`` (lib checks every file's sha256)."""
+    import json
+
+    fake = json.loads(json.dumps(data.manifest()))
+    edit(fake)
+    path = tmp_path / "fake_manifest.json"
+    path.write_text(json.dumps(fake))
+    monkeypatch.setenv("COURSE_DATA_MANIFEST", str(path))
+    monkeypatch.setattr(data, "_MANIFEST", None)
+
+
+def test_mnist_from_a_file_in_keras_home(keras_home, monkeypatch, tmp_path):
     rng = np.random.default_rng(0)
     np.savez(keras_home / "mnist.npz",
              x_train=rng.integers(0, 256, (60, 28, 28), dtype=np.uint8), y_train=np.arange(60) % 10,
              x_test=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), y_test=np.arange(20) % 10)
+    with pytest.raises(data.DataIntegrityError, match="mnist.npz"):  # not the real file
+        data.load("mnist")
+    fake_sha = data.sha256_of(keras_home / "mnist.npz")
+    _fake_manifest(monkeypatch, tmp_path, lambda m: m["mnist"]["files"]["mnist.npz"].update(sha256=fake_sha))
     ds = data.load("mnist", train_size=30, test_size=10)
     assert ds.x_train.shape == (30, 28, 28, 1) and ds.x_train.max() <= 1.0
     assert ds.x_test.shape == (10, 28, 28, 1)
     assert "MNIST" in ds.description and "NOT" not in ds.description
-
-
-def test_fashion_mnist_from_files_in_keras_home(keras_home):
-    folder = keras_home / "fashion-mnist"
-    folder.mkdir()
-    for prefix, n in (("train", 30), ("t10k", 10)):
-        with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
-            f.write(b"\0" * 8 + (np.arange(n) % 10).astype(np.uint8).tobytes())
-        with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
-            f.write(b"\0" * 16 + np.full((n, 28, 28), 255, np.uint8).tobytes())
-    ds = data.load("fashion_mnist")
-    assert ds.x_train.shape == (30, 28, 28, 1) and ds.x_train.max() == 1.0
-    assert ds.class_names[9] == "ankle boot"
 
 
 def test_cifar10_from_extracted_batches_in_keras_home(keras_home):
@@ -156,8 +159,7 @@ def test_cifar10_from_extracted_batches_in_keras_home(keras_home):
     assert ds.x_train.shape == (20, 32, 32, 3) and ds.x_test.shape == (4, 32, 32, 3)
 
 
-@pytest.mark.parametrize("name, expected", [("mnist", "mnist.npz"), ("fashion_mnist", "fashion-mnist"),
-                                            ("cifar10", "cifar-10-batches-py")])
+@pytest.mark.parametrize("name, expected", [("mnist", "mnist.npz"), ("cifar10", "cifar-10-batches-py")])
 def test_missing_dataset_says_which_file_and_where(keras_home, name, expected):
     with pytest.raises(data.DatasetUnavailableError) as info:
         data.load(name)

@@ -151,6 +151,19 @@ def write_fake_keras_datasets(keras_home) -> None:
         record = {b"data": x.transpose(0, 3, 1, 2).reshape(len(x), -1), b"labels": [int(v) for v in y]}
         with open(cifar / name, "wb") as f:
             pickle.dump(record, f)
+    write_fake_manifest(keras_home)
+
+
+def write_fake_manifest(keras_home) -> None:
+    """data/manifest.json with the fakes' checksums, for ``COURSE_DATA_MANIFEST`` (lib checks every file)."""
+    from lib import data
+
+    fake = json.loads(json.dumps(data.manifest()))
+    datasets = keras_home / "datasets"
+    fake["mnist"]["files"]["mnist.npz"]["sha256"] = data.sha256_of(datasets / "mnist.npz")
+    for fname, facts in fake["fashion_mnist"]["files"].items():
+        facts["sha256_content"] = data.sha256_of(datasets / "fashion-mnist" / fname, decompress=True)
+    (keras_home / "fake_manifest.json").write_text(json.dumps(fake))
 
 
 #: Where keras.applications (or lib) looks for each architecture's ImageNet weights, by builder and top.
@@ -232,6 +245,18 @@ def fake_keras_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("keras_home")
     write_fake_keras_datasets(home)
     return home
+
+
+@pytest.fixture(autouse=True)
+def _fake_manifest(request, monkeypatch):
+    """Tests that use the fake files read the fake manifest (lib.data caches the manifest it read)."""
+    from lib import data
+
+    if "fake_keras_home" in request.fixturenames:
+        home = request.getfixturevalue("fake_keras_home")
+        monkeypatch.setenv("COURSE_DATA_MANIFEST", str(home / "fake_manifest.json"))
+        monkeypatch.setenv("FASHION_MNIST_DIR", str(home / "no-debian-package"))
+        monkeypatch.setattr(data, "_MANIFEST", None)
 
 
 # --------------------------------------------------------------------------- #
