@@ -12,19 +12,44 @@ import importlib
 
 __version__ = "0.1.0"
 
-#: Where the course lives; the Colab badges and Colab's Setup cell are built from it.
+#: Where the course lives, and the release tag that hosted notebooks (Colab, Kaggle, a downloaded notebook)
+#: fetch `lib` at. The one place these are written: the notebooks' Setup cell is generated from them
+#: (harness.notebooks.SETUP_CELL; a test checks every notebook) and so are the Colab badges. Releasing: tag
+#: the commit (git tag v1.1 && git push --tags), then set COURSE_REF here and regenerate (CONTRIBUTING.md).
 REPO_URL = "https://github.com/cnn-course/cnn-course"
-#: The ref that Colab checks out. Release tags are pinned here (tests check that the
-#: Setup cell of every notebook uses this same value).
-COURSE_REF = "main"
-#: One base URL for every "Open in Colab" badge; a notebook's badge is this + its path.
-COLAB_BASE = "https://colab.research.google.com/github/cnn-course/cnn-course/blob/main/"
+COURSE_REF = "v1.0"
+#: One base URL for every "Open in Colab" badge; a notebook's badge is this + its path (at the release tag).
+COLAB_BASE = (
+    f"https://colab.research.google.com/github/{REPO_URL.removeprefix('https://github.com/')}/blob/{COURSE_REF}/"
+)
 
 _SUBMODULES = {
-    "autodiff", "bench", "data", "environment", "flops", "layers", "models",
-    "ops", "report", "runner", "style", "attacks", "train", "viz", "optim",
-    "init", "regularizers", "augment", "norm", "exercises", "paths", "notebook",
-    "anatomy", "activations", "zoo", "transfer", "speedrun", "classroom", "results", "pretrained",
+    # helpers every notebook uses
+    "environment",
+    "data",
+    "viz",
+    "report",
+    "paths",
+    "exercises",
+    "timing",
+    "checks",
+    "gradcheck",
+    # teaching modules, one per subject
+    "ops",
+    "flops",
+    "anatomy",
+    "activations",
+    "init",
+    "optim",
+    "regularizers",
+    "augment",
+    "norm",
+    "models",
+    "transfer",
+    "attacks",
+    "style",
+    "speedrun",
+    "autodiff",
 }
 
 

@@ -24,10 +24,10 @@ Introduced in notebook 03 (activations and initialization).
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 from keras import ops
+
+from lib import checks
 
 __all__ = [
     "SELU_ALPHA",
@@ -61,14 +61,6 @@ def _x(x):
     return x
 
 
-def _check_number(name, value, minimum=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"Expected {name} to be a number. Received: {name}={value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"Expected {name} >= {minimum}. Received: {name}={value!r}")
-    return float(value)
-
-
 # --------------------------------------------------------------------------- #
 # The ReLU family and its smooth relatives
 # --------------------------------------------------------------------------- #
@@ -92,7 +84,7 @@ def leaky_relu(x, negative_slope=0.2):
 
     Introduced in notebook 03.
     """
-    negative_slope = _check_number("negative_slope", negative_slope)
+    negative_slope = checks.number(negative_slope, "negative_slope")
     x = _x(x)
     return ops.where(x > 0, x, negative_slope * x)
 
@@ -102,7 +94,7 @@ def leaky_relu_grad(x, negative_slope=0.2):
 
     Introduced in notebook 03.
     """
-    negative_slope = _check_number("negative_slope", negative_slope)
+    negative_slope = checks.number(negative_slope, "negative_slope")
     x = _x(x)
     return ops.where(x > 0, ops.ones_like(x), negative_slope * ops.ones_like(x))
 
@@ -120,7 +112,7 @@ def prelu(x, alpha):
 
 def elu(x, alpha=1.0):
     """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise. Introduced in notebook 03."""
-    alpha = _check_number("alpha", alpha)
+    alpha = checks.number(alpha, "alpha")
     x = _x(x)
     # exp of the clipped value, so the unused branch never overflows.
     return ops.where(x > 0, x, alpha * (ops.exp(ops.minimum(x, 0.0)) - 1.0))
@@ -128,7 +120,7 @@ def elu(x, alpha=1.0):
 
 def elu_grad(x, alpha=1.0):
     """ELU's derivative: 1 for ``x > 0``, ``alpha * exp(x)`` otherwise. Introduced in notebook 03."""
-    alpha = _check_number("alpha", alpha)
+    alpha = checks.number(alpha, "alpha")
     x = _x(x)
     return ops.where(x > 0, ops.ones_like(x), alpha * ops.exp(ops.minimum(x, 0.0)))
 
@@ -166,8 +158,7 @@ def stepped_sigmoid(x, n):
     ``-0.5, -1.5, ...`` (Nair & Hinton 2010). The sum saturates at ``n``.
     Introduced in notebook 03.
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"Expected n to be a positive integer. Received: n={n!r}")
+    n = checks.positive_int(n, "n")
     x = _x(x)
     offsets = ops.cast(ops.arange(1, n + 1), x.dtype) - 0.5
     return ops.sum(ops.sigmoid(ops.expand_dims(x, -1) - offsets), axis=-1)
@@ -206,8 +197,8 @@ class RReLU(keras.layers.Layer):
 
     def __init__(self, lower=1.0 / 8.0, upper=1.0 / 3.0, seed=None, **kwargs):
         super().__init__(**kwargs)
-        lower = _check_number("lower", lower, minimum=0)
-        upper = _check_number("upper", upper)
+        lower = checks.non_negative(lower, "lower")
+        upper = checks.number(upper, "upper")
         if lower > upper:
             raise ValueError(f"Expected lower <= upper. Received: lower={lower}, upper={upper}")
         self.lower = lower
@@ -225,7 +216,10 @@ class RReLU(keras.layers.Layer):
     def call(self, inputs, training=None):
         if training and self.upper > self.lower:
             slope = keras.random.uniform(
-                ops.shape(inputs), minval=self.lower, maxval=self.upper, dtype=inputs.dtype,
+                ops.shape(inputs),
+                minval=self.lower,
+                maxval=self.upper,
+                dtype=inputs.dtype,
                 seed=self.seed_generator,
             )
         else:
@@ -262,15 +256,19 @@ class Maxout(keras.layers.Layer):
     Introduced in notebook 03.
     """
 
-    def __init__(self, units, pieces=2, kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+    def __init__(
+        self,
+        units,
+        pieces=2,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units < 1:
-            raise ValueError(f"Expected units to be a positive integer. Received: units={units!r}")
-        if isinstance(pieces, bool) or not isinstance(pieces, numbers.Integral) or pieces < 1:
-            raise ValueError(f"Expected pieces to be an integer >= 1. Received: pieces={pieces!r}")
-        self.units = int(units)
-        self.pieces = int(pieces)
+        self.units = checks.positive_int(units, "units")
+        self.pieces = checks.positive_int(pieces, "pieces")
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
@@ -289,12 +287,16 @@ class Maxout(keras.layers.Layer):
             return ops.reshape(kernel_initializer((shape[0], shape[1] * shape[2]), dtype=dtype), shape)
 
         self.kernel = self.add_weight(
-            name="kernel", shape=(input_dim, self.units, self.pieces),
-            initializer=dense_like, regularizer=self.kernel_regularizer,
+            name="kernel",
+            shape=(input_dim, self.units, self.pieces),
+            initializer=dense_like,
+            regularizer=self.kernel_regularizer,
         )
         self.bias = self.add_weight(
-            name="bias", shape=(self.units, self.pieces),
-            initializer=self.bias_initializer, regularizer=self.bias_regularizer,
+            name="bias",
+            shape=(self.units, self.pieces),
+            initializer=self.bias_initializer,
+            regularizer=self.bias_regularizer,
         )
         self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
 

@@ -41,12 +41,11 @@ Introduced in notebook 10 (adversarial examples).
 from __future__ import annotations
 
 import math
-import numbers
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from lib import autodiff
+from lib import autodiff, checks
 
 __all__ = [
     "input_gradient",
@@ -64,24 +63,6 @@ __all__ = [
 # --------------------------------------------------------------------------- #
 # Argument checks (errors worded like Keras's)
 # --------------------------------------------------------------------------- #
-def _check_eps(eps) -> float:
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not math.isfinite(eps) or eps < 0:
-        raise ValueError(f"Expected eps to be a finite number >= 0. Received: eps={eps!r}")
-    return float(eps)
-
-
-def _check_alpha(alpha) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not math.isfinite(alpha) or alpha <= 0:
-        raise ValueError(f"Expected alpha (the step size) to be a finite number > 0. Received: alpha={alpha!r}")
-    return float(alpha)
-
-
-def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"Expected steps to be an integer >= 1. Received: steps={steps!r}")
-    return int(steps)
-
-
 def _check_clip(clip) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in clip)
@@ -100,13 +81,9 @@ def _check_from_logits(from_logits, loss):
         )
 
 
-def _check_images(x, y, clip) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(_to_numpy(x), dtype=np.float32)
-    if x.ndim != 4:
-        raise ValueError(
-            "Expected a batch of images of shape (batch, height, width, channels); add a batch axis "
-            f"with x[None] for one image. Received: x.shape={x.shape}"
-        )
+def _check_batch(x, y, clip) -> tuple[np.ndarray, np.ndarray]:
+    """Images ``x`` (a batch inside ``clip``) and their integer labels ``y``, as float32 and int64 arrays."""
+    x = checks.image_batch(np.asarray(_to_numpy(x), dtype=np.float32), "x")
     y = np.asarray(_to_numpy(y))
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(
@@ -125,6 +102,15 @@ def _check_images(x, y, clip) -> tuple[np.ndarray, np.ndarray]:
             f"[{x.min():.4g}, {x.max():.4g}]; rescale the images (e.g. /255) or pass the model's range as clip="
         )
     return x, y.astype(np.int64)
+
+
+def _attack_arguments(x, y, eps, clip, from_logits, loss) -> tuple[np.ndarray, np.ndarray, float, tuple]:
+    """``(x, y, eps, clip)`` checked: what every attack starts from."""
+    eps = checks.non_negative(eps, "eps")
+    clip = _check_clip(clip)
+    _check_from_logits(from_logits, loss)
+    x, y = _check_batch(x, y, clip)
+    return x, y, eps, clip
 
 
 def _to_numpy(t):
@@ -158,8 +144,7 @@ def _loss_fn(model, y, from_logits, loss):
     return fn
 
 
-def input_gradient(model, x, y, *, from_logits: bool | None = None, loss: Callable | None = None,
-                   clip=(0.0, 1.0)):
+def input_gradient(model, x, y, *, from_logits: bool | None = None, loss: Callable | None = None, clip=(0.0, 1.0)):
     """Return ``(loss, grad)``: the summed loss ``J(theta, x, y)`` and ``grad_x J``, as NumPy.
 
     ``loss(y_true, y_pred)`` defaults to the sparse categorical cross-entropy
@@ -170,7 +155,7 @@ def input_gradient(model, x, y, *, from_logits: bool | None = None, loss: Callab
     """
     clip = _check_clip(clip)
     _check_from_logits(from_logits, loss)
-    x, y = _check_images(x, y, clip)
+    x, y = _check_batch(x, y, clip)
     value, grad = autodiff.value_and_input_grad(_loss_fn(model, y, from_logits, loss), x)
     return float(_to_numpy(value)), np.asarray(_to_numpy(grad), dtype=np.float32)
 
@@ -181,7 +166,7 @@ def project_linf(x_adv, x, eps: float, clip=(0.0, 1.0)) -> np.ndarray:
     Both sets are boxes, so the projection is two element-wise clips; a point
     in their intersection stays where it is. Introduced in notebook 10.
     """
-    eps = _check_eps(eps)
+    eps = checks.non_negative(eps, "eps")
     lo, hi = _check_clip(clip)
     x = np.asarray(x, dtype=np.float32)
     x_adv = np.asarray(x_adv, dtype=np.float32)
@@ -194,8 +179,17 @@ def project_linf(x_adv, x, eps: float, clip=(0.0, 1.0)) -> np.ndarray:
 # --------------------------------------------------------------------------- #
 # Attacks
 # --------------------------------------------------------------------------- #
-def fgsm(model, x, y, eps: float, *, targeted: bool = False, clip=(0.0, 1.0), from_logits: bool | None = None,
-         loss: Callable | None = None) -> np.ndarray:
+def fgsm(
+    model,
+    x,
+    y,
+    eps: float,
+    *,
+    targeted: bool = False,
+    clip=(0.0, 1.0),
+    from_logits: bool | None = None,
+    loss: Callable | None = None,
+) -> np.ndarray:
     """Fast gradient sign method: one step of size ``eps`` along the sign of the input gradient.
 
     Untargeted (``y`` = the true labels): ``clip(x + eps * sign(grad_x J(x, y)), *clip)``.
@@ -204,10 +198,7 @@ def fgsm(model, x, y, eps: float, *, targeted: bool = False, clip=(0.0, 1.0), fr
     class ids (batch,). Returns the adversarial images as a float32 array.
     Introduced in notebook 10 (adversarial examples).
     """
-    eps = _check_eps(eps)
-    clip = _check_clip(clip)
-    _check_from_logits(from_logits, loss)
-    x, y = _check_images(x, y, clip)
+    x, y, eps, clip = _attack_arguments(x, y, eps, clip, from_logits, loss)
     if eps == 0:
         return x.copy()
     _, grad = input_gradient(model, x, y, from_logits=from_logits, loss=loss, clip=clip)
@@ -216,9 +207,21 @@ def fgsm(model, x, y, eps: float, *, targeted: bool = False, clip=(0.0, 1.0), fr
     return project_linf(x_adv, x, eps, clip)
 
 
-def pgd(model, x, y, eps: float, alpha: float, steps: int, random_start: bool = True, seed: int | None = None, *,
-        targeted: bool = False, clip=(0.0, 1.0), from_logits: bool | None = None,
-        loss: Callable | None = None) -> np.ndarray:
+def pgd(
+    model,
+    x,
+    y,
+    eps: float,
+    alpha: float,
+    steps: int,
+    random_start: bool = True,
+    seed: int | None = None,
+    *,
+    targeted: bool = False,
+    clip=(0.0, 1.0),
+    from_logits: bool | None = None,
+    loss: Callable | None = None,
+) -> np.ndarray:
     """Projected gradient descent in the L-inf ball (Madry et al., 2018).
 
     With ``random_start`` the start is ``x`` plus uniform noise in ``[-eps, eps]``
@@ -230,12 +233,9 @@ def pgd(model, x, y, eps: float, alpha: float, steps: int, random_start: bool = 
     FGSM with random start of fast adversarial training (Wong et al., 2020).
     Introduced in notebook 10 (adversarial examples).
     """
-    eps = _check_eps(eps)
-    alpha = _check_alpha(alpha)
-    steps = _check_steps(steps)
-    clip = _check_clip(clip)
-    _check_from_logits(from_logits, loss)
-    x, y = _check_images(x, y, clip)
+    x, y, eps, clip = _attack_arguments(x, y, eps, clip, from_logits, loss)
+    alpha = checks.positive(alpha, "alpha")
+    steps = checks.positive_int(steps, "steps")
     if eps == 0:
         return x.copy()
     x_adv = x.copy()
@@ -249,15 +249,37 @@ def pgd(model, x, y, eps: float, alpha: float, steps: int, random_start: bool = 
     return x_adv
 
 
-def bim(model, x, y, eps: float, alpha: float, steps: int, *, targeted: bool = False, clip=(0.0, 1.0),
-        from_logits: bool | None = None, loss: Callable | None = None) -> np.ndarray:
+def bim(
+    model,
+    x,
+    y,
+    eps: float,
+    alpha: float,
+    steps: int,
+    *,
+    targeted: bool = False,
+    clip=(0.0, 1.0),
+    from_logits: bool | None = None,
+    loss: Callable | None = None,
+) -> np.ndarray:
     """Basic iterative method (iterative FGSM; Kurakin et al., 2017): PGD started at ``x`` itself.
 
     ``steps`` signed-gradient steps of size ``alpha``, each clipped back into the
     eps-ball and the valid range. Introduced in notebook 10 (adversarial examples).
     """
-    return pgd(model, x, y, eps, alpha, steps, random_start=False, targeted=targeted, clip=clip,
-               from_logits=from_logits, loss=loss)
+    return pgd(
+        model,
+        x,
+        y,
+        eps,
+        alpha,
+        steps,
+        random_start=False,
+        targeted=targeted,
+        clip=clip,
+        from_logits=from_logits,
+        loss=loss,
+    )
 
 
 #: The attacks by name, for :func:`robust_accuracy`.
@@ -273,13 +295,24 @@ def predict_classes(model, x, batch_size: int = 256) -> np.ndarray:
     Introduced in notebook 10 (adversarial examples).
     """
     x = np.asarray(_to_numpy(x), dtype=np.float32)
-    out = [np.argmax(_to_numpy(model(x[i:i + batch_size], training=False)), axis=-1)
-           for i in range(0, len(x), batch_size)]
+    out = [
+        np.argmax(_to_numpy(model(x[i : i + batch_size], training=False)), axis=-1)
+        for i in range(0, len(x), batch_size)
+    ]
     return np.concatenate(out).astype(np.int64) if out else np.zeros((0,), np.int64)
 
 
-def robust_accuracy(model, x, y, attack="pgd", *, batch_size: int = 256, return_adversarial: bool = False,
-                    seed: int | None = None, **attack_kwargs):
+def robust_accuracy(
+    model,
+    x,
+    y,
+    attack="pgd",
+    *,
+    batch_size: int = 256,
+    return_adversarial: bool = False,
+    seed: int | None = None,
+    **attack_kwargs,
+):
     """Accuracy of ``model`` on the adversarial examples that ``attack`` makes for ``(x, y)``.
 
     ``attack`` is ``"fgsm"``, ``"bim"``, ``"pgd"`` or a function with
@@ -293,24 +326,36 @@ def robust_accuracy(model, x, y, attack="pgd", *, batch_size: int = 256, return_
         if attack not in ATTACKS:
             raise ValueError(f"Expected attack in {sorted(ATTACKS)} or a function. Received: attack={attack!r}")
         attack = ATTACKS[attack]
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"Expected batch_size to be an integer >= 1. Received: batch_size={batch_size!r}")
-    x, y = _check_images(x, y, _check_clip(attack_kwargs.get("clip", (0.0, 1.0))))
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    x, y = _check_batch(x, y, _check_clip(attack_kwargs.get("clip", (0.0, 1.0))))
     pieces = []
     for b, i in enumerate(range(0, len(x), batch_size)):
         kwargs = dict(attack_kwargs)
         if attack is pgd:
             kwargs["seed"] = None if seed is None else seed + b
-        pieces.append(attack(model, x[i:i + batch_size], y[i:i + batch_size], **kwargs))
+        pieces.append(attack(model, x[i : i + batch_size], y[i : i + batch_size], **kwargs))
     x_adv = np.concatenate(pieces) if pieces else x.copy()
     accuracy = float(np.mean(predict_classes(model, x_adv, batch_size) == y)) if len(y) else float("nan")
     return (accuracy, x_adv) if return_adversarial else accuracy
 
 
-def adversarial_fit(model, x, y, *, eps: float, alpha: float | None = None, steps: int = 1,
-                    random_start: bool = True, epochs: int = 1, batch_size: int = 128, seed: int = 0,
-                    clip=(0.0, 1.0), from_logits: bool | None = None, loss: Callable | None = None,
-                    verbose: int = 0) -> dict:
+def adversarial_fit(
+    model,
+    x,
+    y,
+    *,
+    eps: float,
+    alpha: float | None = None,
+    steps: int = 1,
+    random_start: bool = True,
+    epochs: int = 1,
+    batch_size: int = 128,
+    seed: int = 0,
+    clip=(0.0, 1.0),
+    from_logits: bool | None = None,
+    loss: Callable | None = None,
+    verbose: int = 0,
+) -> dict:
     """Adversarial training: each batch is replaced by its PGD examples before the update.
 
     The defaults (``steps=1``, ``random_start=True``, ``alpha=1.25 * eps``) are
@@ -320,31 +365,39 @@ def adversarial_fit(model, x, y, *, eps: float, alpha: float | None = None, step
     optimizer (and its learning-rate schedule) carries on across calls. The
     attack uses the model as it is at that step, with ``training=False``.
     Returns the history ``{"loss": [...], <metric>: [...]}``, one value per
-    epoch (the mean over that epoch's adversarial batches, weighted by their size). Introduced in notebook 10 (adversarial examples).
+    epoch (the mean over that epoch's adversarial batches, weighted by their size).
+    Introduced in notebook 10 (adversarial examples).
     """
-    eps = _check_eps(eps)
+    eps = checks.non_negative(eps, "eps")
     if alpha is None:
         alpha = 1.25 * eps if eps > 0 else 1.0  # with eps = 0 no step is taken: plain training
-    alpha = _check_alpha(alpha)
-    steps = _check_steps(steps)
-    clip = _check_clip(clip)
-    _check_from_logits(from_logits, loss)
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
-        raise ValueError(f"Expected epochs to be an integer >= 1. Received: epochs={epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"Expected batch_size to be an integer >= 1. Received: batch_size={batch_size!r}")
+    alpha = checks.positive(alpha, "alpha")
+    steps = checks.positive_int(steps, "steps")
+    epochs = checks.positive_int(epochs, "epochs")
+    batch_size = checks.positive_int(batch_size, "batch_size")
     if getattr(model, "optimizer", None) is None:
         raise ValueError("Expected a compiled model (model.compile(optimizer=..., loss=...)) for adversarial_fit.")
-    x, y = _check_images(x, y, clip)
+    x, y, eps, clip = _attack_arguments(x, y, eps, clip, from_logits, loss)
     rng = np.random.default_rng(seed)
     history: dict[str, list] = {}
-    for epoch in range(int(epochs)):
+    for epoch in range(epochs):
         order = rng.permutation(len(x))
         sums = {}
-        for i in range(0, len(x), int(batch_size)):
-            idx = order[i:i + int(batch_size)]
-            x_adv = pgd(model, x[idx], y[idx], eps, alpha, steps, random_start=random_start,
-                        seed=int(rng.integers(2**31)), clip=clip, from_logits=from_logits, loss=loss)
+        for i in range(0, len(x), batch_size):
+            idx = order[i : i + batch_size]
+            x_adv = pgd(
+                model,
+                x[idx],
+                y[idx],
+                eps,
+                alpha,
+                steps,
+                random_start=random_start,
+                seed=int(rng.integers(2**31)),
+                clip=clip,
+                from_logits=from_logits,
+                loss=loss,
+            )
             # train_on_batch resets the metrics first: its logs are this batch's alone.
             logs = model.train_on_batch(x_adv, y[idx], return_dict=True)
             for key, value in logs.items():
@@ -352,6 +405,8 @@ def adversarial_fit(model, x, y, *, eps: float, alpha: float | None = None, step
         for key, total in sums.items():
             history.setdefault(key, []).append(total / len(x))
         if verbose:
-            print(f"epoch {epoch + 1}/{epochs} (adversarial, eps={eps:.4g}): "
-                  + ", ".join(f"{k}={v[-1]:.4f}" for k, v in history.items()))
+            print(
+                f"epoch {epoch + 1}/{epochs} (adversarial, eps={eps:.4g}): "
+                + ", ".join(f"{k}={v[-1]:.4f}" for k, v in history.items())
+            )
     return history

@@ -20,10 +20,13 @@ Introduced in notebook 06 (data augmentation).
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import keras
 import numpy as np
+
+from lib import checks
 
 __all__ = [
     "MixResult",
@@ -45,6 +48,7 @@ class MixResult(NamedTuple):
     ``lam`` for mixup; for CutMix one minus the fraction of pixels actually
     pasted); ``partner`` the index of the image mixed in; ``mask`` (CutMix only,
     else ``None``) is True where the partner's pixels were pasted.
+    Introduced in notebook 06 (data augmentation).
     """
 
     images: np.ndarray
@@ -66,16 +70,9 @@ def _rng(rng) -> np.random.Generator:
     raise ValueError(f"Expected rng to be a numpy Generator, an int seed or None. Received: rng={rng!r}")
 
 
-def _check_images(images) -> np.ndarray:
-    images = np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(
-            "Expected images of rank 4, (batch, height, width, channels). "
-            f"Received: images.shape={images.shape}"
-        )
-    if not np.issubdtype(images.dtype, np.floating):
-        images = images.astype(np.float32)
-    return images
+def _float_images(images) -> np.ndarray:
+    images = checks.image_batch(images)
+    return images if np.issubdtype(images.dtype, np.floating) else images.astype(np.float32)
 
 
 def _check_labels(labels, batch: int) -> np.ndarray:
@@ -86,9 +83,7 @@ def _check_labels(labels, batch: int) -> np.ndarray:
             f"keras.ops.one_hot(labels, num_classes). Received: labels.shape={labels.shape}"
         )
     if labels.shape[0] != batch:
-        raise ValueError(
-            f"Expected as many labels as images. Received: {labels.shape[0]} labels for {batch} images"
-        )
+        raise ValueError(f"Expected as many labels as images. Received: {labels.shape[0]} labels for {batch} images")
     labels = labels.astype(np.float32) if not np.issubdtype(labels.dtype, np.floating) else labels
     if labels.size and ((labels < 0).any() or not np.allclose(labels.sum(axis=1), 1.0, atol=1e-5)):
         raise ValueError(
@@ -98,10 +93,12 @@ def _check_labels(labels, batch: int) -> np.ndarray:
     return labels
 
 
-def _check_alpha(alpha) -> float:
-    if not isinstance(alpha, (int, float, np.floating, np.integer)) or isinstance(alpha, bool) or not alpha > 0:
-        raise ValueError(f"Expected alpha > 0. Received: alpha={alpha!r}")
-    return float(alpha)
+def _box_mask(h: int, w: int, y0, y1, x0, x1) -> np.ndarray:
+    """(batch, h, w) masks, True inside each image's box ``[y0, y1) x [x0, x1)``."""
+    rows, cols = np.arange(h), np.arange(w)
+    inside_rows = (rows[None, :] >= y0[:, None]) & (rows[None, :] < y1[:, None])
+    inside_cols = (cols[None, :] >= x0[:, None]) & (cols[None, :] < x1[:, None])
+    return inside_rows[:, :, None] & inside_cols[:, None, :]
 
 
 # --------------------------------------------------------------------------- #
@@ -118,9 +115,9 @@ def mixup(images, labels, alpha: float = 0.2, rng=None) -> MixResult:
     (batch, num_classes). Returns a :class:`MixResult`.
     Introduced in notebook 06 (data augmentation).
     """
-    images = _check_images(images)
+    images = _float_images(images)
     labels = _check_labels(labels, len(images))
-    alpha = _check_alpha(alpha)
+    alpha = checks.positive(alpha, "alpha")
     rng = _rng(rng)
     n = len(images)
     lam = rng.beta(alpha, alpha, size=n)
@@ -145,9 +142,9 @@ def cutmix(images, labels, alpha: float = 1.0, rng=None) -> MixResult:
     Returns a :class:`MixResult` (``mask`` is True where pixels were pasted).
     Introduced in notebook 06 (data augmentation).
     """
-    images = _check_images(images)
+    images = _float_images(images)
     labels = _check_labels(labels, len(images))
-    alpha = _check_alpha(alpha)
+    alpha = checks.positive(alpha, "alpha")
     rng = _rng(rng)
     n, h, w = images.shape[:3]
     lam = rng.beta(alpha, alpha, size=n)
@@ -157,11 +154,7 @@ def cutmix(images, labels, alpha: float = 1.0, rng=None) -> MixResult:
     cy, cx = rng.integers(0, h, size=n), rng.integers(0, w, size=n)
     y0, y1 = np.clip(cy - cut_h // 2, 0, h), np.clip(cy + cut_h // 2, 0, h)
     x0, x1 = np.clip(cx - cut_w // 2, 0, w), np.clip(cx + cut_w // 2, 0, w)
-    rows, cols = np.arange(h), np.arange(w)
-    mask = (
-        ((rows[None, :] >= y0[:, None]) & (rows[None, :] < y1[:, None]))[:, :, None]
-        & ((cols[None, :] >= x0[:, None]) & (cols[None, :] < x1[:, None]))[:, None, :]
-    )
+    mask = _box_mask(h, w, y0, y1, x0, x1)
     mixed = np.where(mask[..., None], images[partner], images)
     weight = 1.0 - mask.mean(axis=(1, 2))  # the pixels actually pasted, after clipping
     wl = weight.astype(labels.dtype)[:, None]
@@ -179,23 +172,16 @@ def cutout(images, size: int, probability: float = 1.0, fill: float = 0.0, rng=N
     ``mask`` (batch, height, width) True where pixels were filled.
     Introduced in notebook 06 (data augmentation).
     """
-    images = _check_images(images)
-    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
-        raise ValueError(f"Expected size to be a positive integer. Received: size={size!r}")
-    if not isinstance(probability, (int, float, np.floating)) or not 0.0 <= probability <= 1.0:
-        raise ValueError(f"Expected probability in [0, 1]. Received: probability={probability!r}")
+    images = _float_images(images)
+    size = checks.positive_int(size, "size")
+    probability = checks.probability(probability, "probability", allow_one=True)
     rng = _rng(rng)
     n, h, w = images.shape[:3]
     cy, cx = rng.integers(0, h, size=n), rng.integers(0, w, size=n)
     applied = rng.random(n) < probability
     y0, y1 = np.clip(cy - size // 2, 0, h), np.clip(cy - size // 2 + size, 0, h)
     x0, x1 = np.clip(cx - size // 2, 0, w), np.clip(cx - size // 2 + size, 0, w)
-    rows, cols = np.arange(h), np.arange(w)
-    mask = (
-        ((rows[None, :] >= y0[:, None]) & (rows[None, :] < y1[:, None]))[:, :, None]
-        & ((cols[None, :] >= x0[:, None]) & (cols[None, :] < x1[:, None]))[:, None, :]
-        & applied[:, None, None]
-    )
+    mask = _box_mask(h, w, y0, y1, x0, x1) & applied[:, None, None]
     out = np.where(mask[..., None], np.asarray(fill, dtype=images.dtype), images)
     return out, mask
 
@@ -271,8 +257,7 @@ class PCAColorAugmentation(keras.layers.Layer):
 
     def __init__(self, sigma=0.1, eigenvalues=None, eigenvectors=None, use_std=False, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(sigma, (int, float, np.floating)) or isinstance(sigma, bool) or not sigma >= 0:
-            raise ValueError(f"Expected sigma >= 0. Received: sigma={sigma!r}")
+        sigma = checks.non_negative(sigma, "sigma")
         if (eigenvalues is None) != (eigenvectors is None):
             raise ValueError(
                 "Expected both eigenvalues and eigenvectors, or neither (then call adapt()). "
@@ -300,11 +285,15 @@ class PCAColorAugmentation(keras.layers.Layer):
             raise ValueError(f"Expected RGB inputs with 3 channels last. Received: input_shape={tuple(input_shape)}")
         values, vectors = self._init_values, self._init_vectors
         self.eigenvalues = self.add_weight(
-            name="eigenvalues", shape=(3,), trainable=False,
+            name="eigenvalues",
+            shape=(3,),
+            trainable=False,
             initializer=keras.initializers.Constant(values) if values is not None else "zeros",
         )
         self.eigenvectors = self.add_weight(
-            name="eigenvectors", shape=(3, 3), trainable=False,
+            name="eigenvectors",
+            shape=(3, 3),
+            trainable=False,
             initializer=keras.initializers.Constant(vectors) if vectors is not None else "zeros",
         )
 
@@ -354,9 +343,19 @@ class PCAColorAugmentation(keras.layers.Layer):
 # --------------------------------------------------------------------------- #
 # The input pipeline (tf.data)
 # --------------------------------------------------------------------------- #
-def make_pipeline(x, y, augment: Callable | None = None, batch_size: int = 32, shuffle: bool = True,
-                  seed: int | None = 0, *, batch_augment: Callable | None = None,
-                  num_classes: int | None = None, cache: bool = True, drop_remainder: bool = False):
+def make_pipeline(
+    x,
+    y,
+    augment: Callable | None = None,
+    batch_size: int = 32,
+    shuffle: bool = True,
+    seed: int | None = 0,
+    *,
+    batch_augment: Callable | None = None,
+    num_classes: int | None = None,
+    cache: bool = True,
+    drop_remainder: bool = False,
+):
     """A ``tf.data`` input pipeline: load -> cache -> shuffle -> augment -> batch -> batch_augment -> prefetch.
 
     The order matters. The un-augmented data is cached, so nothing random is
@@ -382,15 +381,13 @@ def make_pipeline(x, y, augment: Callable | None = None, batch_size: int = 32, s
     """
     import tensorflow as tf
 
-    x = np.asarray(x)
+    x = checks.image_batch(x, "x")
     y = np.asarray(y)
-    if x.ndim != 4:
-        raise ValueError(f"Expected images of rank 4, (N, height, width, channels). Received: x.shape={x.shape}")
     if len(x) != len(y):
         raise ValueError(f"Expected as many labels as images. Received: {len(y)} labels for {len(x)} images")
-    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"Expected batch_size to be a positive integer. Received: batch_size={batch_size!r}")
+    batch_size = checks.positive_int(batch_size, "batch_size")
     if num_classes is not None:
+        num_classes = checks.num_classes(num_classes)
         if y.ndim != 1:
             raise ValueError(f"Expected integer class ids with num_classes. Received: y.shape={y.shape}")
         if (y < 0).any() or (y >= num_classes).any():
@@ -413,6 +410,7 @@ def make_pipeline(x, y, augment: Callable | None = None, batch_size: int = 32, s
         ds = _map(ds, lambda image, label: (apply_in_pipeline(augment, image), label), augment, "augment")
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     if batch_augment is not None:
+
         def mix(images, labels):
             out = apply_in_pipeline(batch_augment, {"images": images, "labels": labels})
             return out["images"], out["labels"]

@@ -19,9 +19,7 @@ Introduced in notebook 10 (adversarial examples).
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
-
-import numpy as np
+from collections.abc import Callable, Sequence
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
@@ -158,8 +156,9 @@ def value_and_grads(loss_fn: Callable, variables: Sequence, *, allow_unused: boo
         grads = list(grads)
         for i, grad in enumerate(grads):
             if not bool(jnp.any(grad != 0)):
+
                 def only_i(value_i, i=i):
-                    return fn(values[:i] + [value_i] + values[i + 1:])
+                    return fn(values[:i] + [value_i] + values[i + 1 :])
 
                 if not _jax_depends_on_input(only_i, values[i]):
                     grads[i] = None

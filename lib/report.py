@@ -1,4 +1,4 @@
-"""Record the numbers a notebook produced, read them back, check them against floors.
+"""Record the numbers a notebook produced, and read them back.
 
 A notebook collects what matters in a dict and its last cell calls
 ``lib.report.save(NOTEBOOK, results, OUTPUT_DIR)``, which writes
@@ -47,8 +47,7 @@ def _plain(value, key="value"):
     if isinstance(value, (list, tuple)):
         return [_plain(v, key) for v in value]
     raise TypeError(
-        f"Expected numbers, strings, booleans, lists or dicts in results. "
-        f"Received {type(value).__name__} for {key!r}"
+        f"Expected numbers, strings, booleans, lists or dicts in results. Received {type(value).__name__} for {key!r}"
     )
 
 
@@ -72,7 +71,7 @@ def save(notebook: str, results: dict, output_dir: str | Path = "results/interac
     out.mkdir(parents=True, exist_ok=True)
     record = {
         "notebook": notebook,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "results": {str(k): _plain(v, str(k)) for k, v in results.items()},
@@ -90,41 +89,6 @@ def load(path: str | Path) -> dict:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
-            f"No results file at {path}. The notebook's last cell writes it; "
-            "did the notebook run to the end?"
+            f"No results file at {path}. The notebook's last cell writes it; did the notebook run to the end?"
         )
     return json.loads(path.read_text())
-
-
-def load_all(directory: str | Path) -> dict[str, dict]:
-    """All results files in a folder, keyed by notebook stem."""
-    directory = paths.resolve(directory)
-    return {
-        p.name[: -len(SUFFIX)]: load(p) for p in sorted(directory.glob(f"*{SUFFIX}"))
-    }
-
-
-def check_floors(results: dict, floors: dict) -> list[str]:
-    """Compare results with floors; return a list of readable failures (empty = all met).
-
-    Each floor is ``{"min": a}``, ``{"max": b}``, both, or ``{"equals": v}`` for
-    exact facts (booleans, counts). A missing result is a failure.
-    """
-    failures = []
-    for key, rule in floors.items():
-        if key.startswith("_"):
-            continue  # comments
-        if key not in results:
-            failures.append(f"{key}: missing from the recorded results")
-            continue
-        value = results[key]
-        unknown = set(rule) - {"min", "max", "equals", "why"}
-        if unknown:
-            failures.append(f"{key}: unknown floor rule(s) {sorted(unknown)}")
-        if "equals" in rule and value != rule["equals"]:
-            failures.append(f"{key}: expected {rule['equals']!r}, got {value!r}")
-        if "min" in rule and not (isinstance(value, (int, float)) and value >= rule["min"]):
-            failures.append(f"{key}: {value!r} is below the floor {rule['min']!r}")
-        if "max" in rule and not (isinstance(value, (int, float)) and value <= rule["max"]):
-            failures.append(f"{key}: {value!r} is above the ceiling {rule['max']!r}")
-    return failures

@@ -7,9 +7,10 @@ losses, and the optimization of the image itself.
   :func:`total_variation_loss` - the losses, written with ``keras.ops``
   (backend-agnostic). Their normalization and how it relates to the paper's
   sums is in each docstring.
-* :func:`random_vgg` - a small VGG-style network with *random* weights (the
-  offline default: random multi-scale convolutional features support texture
-  synthesis, Ustyuzhaninov et al. 2017; He, Wang and Hopcroft 2016).
+* :func:`lib.models.random_vgg` (in :mod:`lib.models.small`) - a small VGG-style
+  network with *random* weights (the offline default: random multi-scale
+  convolutional features support texture synthesis, Ustyuzhaninov et al. 2017;
+  He, Wang and Hopcroft 2016).
 * :func:`vgg19` - ``keras.applications.VGG19`` with ``weights="imagenet"``,
   ``None`` or a weights file; missing ImageNet weights raise
   ``lib.transfer.WeightsUnavailableError`` naming the file and
@@ -34,13 +35,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import numbers
 import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from lib import checks
 
 __all__ = [
     "VGG19_CONTENT_LAYER",
@@ -54,7 +56,6 @@ __all__ = [
     "style_layer_loss",
     "style_loss",
     "total_variation_loss",
-    "random_vgg",
     "vgg19",
     "FeatureExtractor",
     "content_representation",
@@ -86,12 +87,6 @@ _VGG19_HASH = "253f8cb515780f3b799900260a226db6"
 # --------------------------------------------------------------------------- #
 # validation
 # --------------------------------------------------------------------------- #
-def _check_weight(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"Expected {name} to be a number >= 0. Received: {name}={value!r}")
-    return float(value)
-
-
 def _shape(x) -> tuple:
     return tuple(getattr(x, "shape", np.shape(x)))
 
@@ -130,8 +125,9 @@ def vgg19_preprocess(images):
 
     x = ops.cast(images, "float32") * VGG19_PREPROCESSING["input_range"][1]
     x = ops.flip(x, axis=-1)  # RGB -> BGR
-    return (x - ops.convert_to_tensor(np.asarray(VGG19_PREPROCESSING["mean_bgr"], "float32"))) * \
-        VGG19_PREPROCESSING["scale"]
+    return (x - ops.convert_to_tensor(np.asarray(VGG19_PREPROCESSING["mean_bgr"], "float32"))) * VGG19_PREPROCESSING[
+        "scale"
+    ]
 
 
 def vgg19_unpreprocess(x) -> np.ndarray:
@@ -227,7 +223,7 @@ def style_loss(features: dict, target_grams: dict, layer_weights: dict | None = 
         raise ValueError(f"Expected layer_weights for style layers {sorted(target_grams)}. Received: {unknown}")
     total = 0.0
     for name, gram in target_grams.items():
-        w = _check_weight(f"layer_weights[{name!r}]", layer_weights.get(name, 0.0))
+        w = checks.non_negative(layer_weights.get(name, 0.0), f"layer_weights[{name!r}]")
         if w:
             total = total + w * style_layer_loss(features[name], gram)
     return total
@@ -266,48 +262,6 @@ def total_variation_loss(images, power: float = 2.0):
 # --------------------------------------------------------------------------- #
 # feature extractors
 # --------------------------------------------------------------------------- #
-def random_vgg(widths=(32, 64, 128, 256), convs_per_block=(1, 1, 2, 2), pooling: str = "avg", seed: int = 0,
-               name: str = "random_vgg"):
-    """A VGG-style stack with random (He-normal) weights, layers named like ``keras.applications.VGG19``.
-
-    Block ``b`` has ``convs_per_block[b-1]`` 3x3 convolutions with ReLU
-    (``block{b}_conv{c}``) of ``widths[b-1]`` filters, then a 2x2 pooling
-    (``block{b}_pool``; ``"avg"`` as Gatys et al. recommend for synthesis, or
-    ``"max"``). The input is RGB in [0, 1], centred by a first
-    ``Rescaling(2, -1)`` layer. Kernels are He et al.'s normal (standard
-    deviation ``sqrt(2 / fan_in)``), drawn with NumPy from ``seed`` - so the
-    network is the same on every Keras backend, whose own random generators
-    differ - biases are zero, and nothing is trained. Any image size works
-    (``(None, None, 3)`` input). Introduced in notebook 11 (style transfer).
-    """
-    import keras
-
-    if len(widths) != len(convs_per_block) or not widths:
-        raise ValueError(
-            f"Expected one number of convolutions per block. Received: widths={widths!r}, "
-            f"convs_per_block={convs_per_block!r}"
-        )
-    if pooling not in ("avg", "max"):
-        raise ValueError(f"Expected pooling 'avg' or 'max'. Received: pooling={pooling!r}")
-    inputs = keras.Input((None, None, 3), name="image")
-    x = keras.layers.Rescaling(2.0, -1.0, name="preprocess")(inputs)
-    pool = keras.layers.AveragePooling2D if pooling == "avg" else keras.layers.MaxPooling2D
-    convolutions = []
-    for b, (width, convs) in enumerate(zip(widths, convs_per_block, strict=True), start=1):
-        for c in range(1, convs + 1):
-            conv = keras.layers.Conv2D(width, 3, padding="same", activation="relu", name=f"block{b}_conv{c}")
-            x = conv(x)
-            convolutions.append(conv)
-        x = pool(2, name=f"block{b}_pool")(x)
-    model = keras.Model(inputs, x, name=name)
-    rng = np.random.default_rng(seed)
-    for conv in convolutions:
-        shape = tuple(conv.kernel.shape)
-        fan_in = shape[0] * shape[1] * shape[2]
-        conv.kernel.assign(rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape).astype("float32"))
-    return model
-
-
 def _vgg19_weights_path(download: bool) -> str:
     from lib.data import keras_home
     from lib.transfer import WeightsUnavailableError
@@ -328,8 +282,9 @@ def _vgg19_weights_path(download: bool) -> str:
     import keras
 
     try:
-        return keras.utils.get_file(VGG19_WEIGHTS_FILE, _VGG19_ORIGIN, cache_subdir="models",
-                                    cache_dir=str(keras_home()), file_hash=_VGG19_HASH)
+        return keras.utils.get_file(
+            VGG19_WEIGHTS_FILE, _VGG19_ORIGIN, cache_subdir="models", cache_dir=str(keras_home()), file_hash=_VGG19_HASH
+        )
     except Exception as exc:  # no network, bad hash, ...
         raise WeightsUnavailableError(f"{message} (download failed: {type(exc).__name__}: {str(exc)[:200]})") from exc
 
@@ -362,7 +317,7 @@ def vgg19(weights="imagenet", download: bool = True):
 class FeatureExtractor:
     """Images in [0, 1] -> ``{layer name: feature maps}`` for chosen layers of a convolutional model.
 
-    ``model`` is a Keras model (e.g. :func:`random_vgg` or the first output of
+    ``model`` is a Keras model (e.g. :func:`lib.models.random_vgg` or the first output of
     :func:`vgg19`); ``preprocess`` maps [0, 1] images to its input (``None``:
     identity). Unknown layer names raise a ``ValueError`` listing the known ones.
     Introduced in notebook 11 (style transfer).
@@ -381,8 +336,9 @@ class FeatureExtractor:
         self.model = model
         self.layers = layers
         self.preprocess = preprocess
-        self._features = keras.Model(model.inputs, {n: model.get_layer(n).output for n in layers},
-                                     name=f"{model.name}_features")
+        self._features = keras.Model(
+            model.inputs, {n: model.get_layer(n).output for n in layers}, name=f"{model.name}_features"
+        )
 
     def __call__(self, images) -> dict:
         from keras import ops
@@ -498,89 +454,82 @@ class StyleResult:
         return float(first / last) if last > 0 else float("inf")
 
 
-def transfer_style(content_image, style_image, extractor: FeatureExtractor, content_layer: str, style_layers,
-                   *, content_weight: float = 1.0, style_weight: float = 1.0, tv_weight: float = 0.0,
-                   steps: int = 200, learning_rate: float = 0.02, init="content", content_target=None,
-                   log_every: int = 10, verbose: int = 1, seed: int = 0, compile: bool = True) -> StyleResult:
-    """Gatys et al.'s style transfer: optimize the *image* ``x`` to minimize
+def _initial_image(content: np.ndarray, init, seed: int) -> np.ndarray:
+    """The image the optimization starts from, (1, H, W, 3) like ``content``: the content image itself
+    (``init="content"``), uniform noise seeded by ``seed`` (``"noise"``) or a given image of its shape."""
+    if isinstance(init, str):
+        init = checks.one_of(init, "init", ("content", "noise"))
+        if init == "content":
+            return content.copy()
+        return np.random.default_rng(seed).uniform(0, 1, content.shape).astype("float32")
+    x0 = _check_image(init, "init")
+    if x0.shape != content.shape:
+        raise ValueError(
+            f"Expected init of the content image's shape {content.shape[1:]}. Received: init of shape {x0.shape[1:]}"
+        )
+    return x0
 
-        L(x) = content_weight * L_content(x) + style_weight * L_style(x) + tv_weight * TV(x) / (H W)
 
-    (:func:`content_loss` at ``content_layer``, :func:`style_loss` over
-    ``style_layers``, :func:`total_variation_loss` per pixel). ``x`` starts as the
-    content image (``init="content"``), uniform noise (``"noise"``) or a given
-    image of the content's size, and takes ``steps`` Adam steps of
-    ``learning_rate`` in [0, 1] pixel units; the gradient comes from
-    :func:`lib.autodiff.value_and_input_grad` (any autodiff backend) and ``x``
-    is clipped to [0, 1] after every step. The style image may have another
-    size than the content image. ``content_target`` replaces the content
-    image's features at ``content_layer`` (e.g. AdaIN features). A
-    ``keras.utils.Progbar`` shows the loss (``verbose=0`` silences it).
-    Introduced in notebook 11 (style transfer).
-    """
+def _targets(
+    extractor: FeatureExtractor,
+    content: np.ndarray,
+    style: np.ndarray,
+    content_layer: str,
+    style_layers: list,
+    content_target=None,
+) -> tuple:
+    """``(content target, {style layer: target Gram matrix})``: what the image's features are pulled towards.
+
+    The content target is the content image's features at ``content_layer`` unless ``content_target`` (of
+    that shape) replaces them."""
+    from keras import ops
+
+    content_features = extractor(content)[content_layer]
+    if content_target is None:
+        content_target = content_features
+    if _shape(content_target) != _shape(content_features):
+        raise ValueError(
+            f"Expected content_target of shape {_shape(content_features)} (the content image's {content_layer} "
+            f"features). Received: content_target of shape {_shape(content_target)}"
+        )
+    style_features = extractor(style)
+    return ops.convert_to_tensor(content_target), {n: gram_matrix(style_features[n]) for n in style_layers}
+
+
+def _optimize_image(
+    x0: np.ndarray,
+    terms,
+    weighted,
+    targets,
+    weights: tuple,
+    steps: int,
+    learning_rate: float,
+    log_every: int,
+    verbose: int,
+) -> StyleResult:
+    """``steps`` Adam steps on the image ``x0`` down the gradient of ``weighted(x, targets, weights)``, each
+    followed by clipping to [0, 1]; ``terms`` is logged at step 0, every ``log_every`` steps and at the end.
+
+    Returns the :class:`StyleResult` (the final image, that history, the seconds the steps took)."""
     import keras
     from keras import ops
 
     from lib.autodiff import value_and_input_grad
 
-    content = _check_image(content_image, "content_image")
-    style = _check_image(style_image, "style_image")
-    content_weight = _check_weight("content_weight", content_weight)
-    style_weight = _check_weight("style_weight", style_weight)
-    tv_weight = _check_weight("tv_weight", tv_weight)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"Expected steps to be an integer >= 0. Received: steps={steps!r}")
-    if isinstance(log_every, bool) or not isinstance(log_every, numbers.Integral) or log_every < 1:
-        raise ValueError(f"Expected log_every to be an integer >= 1. Received: log_every={log_every!r}")
-    if not learning_rate > 0:
-        raise ValueError(f"Expected learning_rate > 0. Received: learning_rate={learning_rate!r}")
-    style_layers = [style_layers] if isinstance(style_layers, str) else list(style_layers)
-    needed = [content_layer] + style_layers
-    unknown = [n for n in needed if n not in extractor.layers]
-    if unknown:
-        raise ValueError(f"Unknown layer names {unknown}. Expected names from the extractor's {extractor.layers}")
-
-    if isinstance(init, str):
-        if init == "content":
-            x0 = content.copy()
-        elif init == "noise":
-            x0 = np.random.default_rng(seed).uniform(0, 1, content.shape).astype("float32")
-        else:
-            raise ValueError(f"Expected init 'content', 'noise' or an image. Received: init={init!r}")
-    else:
-        x0 = _check_image(init, "init")
-        if x0.shape != content.shape:
-            raise ValueError(
-                f"Expected init of the content image's shape {content.shape[1:]}. Received: init of shape "
-                f"{x0.shape[1:]}"
-            )
-    content_features = extractor(content)[content_layer]
-    if content_target is None:
-        content_target = content_features
-    expected = _shape(content_features)
-    if _shape(content_target) != expected:
-        raise ValueError(
-            f"Expected content_target of shape {expected} (the content image's {content_layer} features). "
-            f"Received: content_target of shape {_shape(content_target)}"
-        )
-    style_feats = extractor(style)
-    targets = (ops.convert_to_tensor(content_target), {n: gram_matrix(style_feats[n]) for n in style_layers})
-    weights = ops.convert_to_tensor(np.array([content_weight, style_weight, tv_weight], "float32"))
-    terms, weighted = _loss_functions(extractor, content_layer, tuple(style_layers), compile)
+    weights_tensor = ops.convert_to_tensor(np.array(weights, "float32"))
 
     def loss_fn(x):
         # a tensor, not the variable value_and_input_grad makes: compiled graphs are traced per tensor shape
-        return weighted(ops.convert_to_tensor(x), targets, weights)
+        return weighted(ops.convert_to_tensor(x), targets, weights_tensor)
 
     history = {"step": [], "total": [], "content": [], "style": [], "tv": []}
 
     def log(step, x):
-        c, s, t = (float(v) for v in ops.convert_to_numpy(terms(ops.convert_to_tensor(x), targets)))
+        values = [float(v) for v in ops.convert_to_numpy(terms(ops.convert_to_tensor(x), targets))]
         history["step"].append(step)
-        history["content"].append(c)
-        history["style"].append(s)
-        history["tv"].append(t)
-        history["total"].append(content_weight * c + style_weight * s + tv_weight * t)
+        for key, value in zip(("content", "style", "tv"), values, strict=True):
+            history[key].append(value)
+        history["total"].append(sum(w * v for w, v in zip(weights, values, strict=True)))
 
     image = keras.Variable(x0, dtype="float32", name="generated_image", trainable=True)
     optimizer = keras.optimizers.Adam(learning_rate)
@@ -601,6 +550,65 @@ def transfer_style(content_image, style_image, extractor: FeatureExtractor, cont
         log(steps, image.value)
     out = np.asarray(ops.convert_to_numpy(image.value), dtype="float32")[0]
     return StyleResult(image=out, history=history, seconds=seconds)
+
+
+def transfer_style(
+    content_image,
+    style_image,
+    extractor: FeatureExtractor,
+    content_layer: str,
+    style_layers,
+    *,
+    content_weight: float = 1.0,
+    style_weight: float = 1.0,
+    tv_weight: float = 0.0,
+    steps: int = 200,
+    learning_rate: float = 0.02,
+    init="content",
+    content_target=None,
+    log_every: int = 10,
+    verbose: int = 1,
+    seed: int = 0,
+    compile: bool = True,
+) -> StyleResult:
+    """Gatys et al.'s style transfer: optimize the *image* ``x`` to minimize
+
+        L(x) = content_weight * L_content(x) + style_weight * L_style(x) + tv_weight * TV(x) / (H W)
+
+    (:func:`content_loss` at ``content_layer``, :func:`style_loss` over
+    ``style_layers``, :func:`total_variation_loss` per pixel). ``x`` starts as the
+    content image (``init="content"``), uniform noise (``"noise"``) or a given
+    image of the content's size, and takes ``steps`` Adam steps of
+    ``learning_rate`` in [0, 1] pixel units; the gradient comes from
+    :func:`lib.autodiff.value_and_input_grad` (any autodiff backend) and ``x``
+    is clipped to [0, 1] after every step. The style image may have another
+    size than the content image. ``content_target`` replaces the content
+    image's features at ``content_layer`` (e.g. AdaIN features). A
+    ``keras.utils.Progbar`` shows the loss (``verbose=0`` silences it);
+    ``compile`` traces the losses into a graph (``tf.function``/``jax.jit``).
+
+    Returns a :class:`StyleResult`: the image (H, W, 3) in [0, 1], the history
+    of the weighted total and the unweighted terms, and the seconds the steps took.
+    Introduced in notebook 11 (style transfer).
+    """
+    content = _check_image(content_image, "content_image")
+    style = _check_image(style_image, "style_image")
+    weights = (
+        checks.non_negative(content_weight, "content_weight"),
+        checks.non_negative(style_weight, "style_weight"),
+        checks.non_negative(tv_weight, "tv_weight"),
+    )
+    steps = checks.non_negative_int(steps, "steps")
+    log_every = checks.positive_int(log_every, "log_every")
+    learning_rate = checks.positive(learning_rate, "learning_rate")
+    style_layers = [style_layers] if isinstance(style_layers, str) else list(style_layers)
+    unknown = [n for n in [content_layer] + style_layers if n not in extractor.layers]
+    if unknown:
+        raise ValueError(f"Unknown layer names {unknown}. Expected names from the extractor's {extractor.layers}")
+    x0 = _initial_image(content, init, seed)
+    targets = _targets(extractor, content, style, content_layer, style_layers, content_target)
+    terms, weighted = _loss_functions(extractor, content_layer, tuple(style_layers), compile)
+    return _optimize_image(x0, terms, weighted, targets, weights, steps, learning_rate, log_every, verbose)
 
 
 def edge_correlation(image, reference) -> float:
@@ -640,10 +648,11 @@ def benchmark(sizes=(128, 256), steps: int = 10, network: str = "random_vgg") ->
     """
     import keras
 
+    from lib.models import random_vgg
+
     if network == "random_vgg":
         model, preprocess = random_vgg(), None
-        content_layer, style_layers = "block4_conv2", ["block1_conv1", "block2_conv1", "block3_conv1",
-                                                       "block4_conv1"]
+        content_layer, style_layers = "block4_conv2", ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1"]
     elif network == "vgg19":
         model, preprocess = vgg19(weights=None)
         content_layer, style_layers = VGG19_CONTENT_LAYER, list(VGG19_STYLE_LAYERS)
@@ -656,10 +665,19 @@ def benchmark(sizes=(128, 256), steps: int = 10, network: str = "random_vgg") ->
         content = rng.uniform(0, 1, (size, size, 3)).astype("float32")
         style = rng.uniform(0, 1, (size, size, 3)).astype("float32")
         transfer_style(content, style, extractor, content_layer, style_layers, steps=1, verbose=0)  # warm-up
-        result = transfer_style(content, style, extractor, content_layer, style_layers, steps=steps, verbose=0,
-                                log_every=steps + 1)
-        rows.append({"network": network, "backend": keras.backend.backend(), "size": f"{size}x{size}",
-                     "steps": steps, "seconds": result.seconds, "steps_per_second": steps / result.seconds})
+        result = transfer_style(
+            content, style, extractor, content_layer, style_layers, steps=steps, verbose=0, log_every=steps + 1
+        )
+        rows.append(
+            {
+                "network": network,
+                "backend": keras.backend.backend(),
+                "size": f"{size}x{size}",
+                "steps": steps,
+                "seconds": result.seconds,
+                "steps_per_second": steps / result.seconds,
+            }
+        )
     return rows
 
 
@@ -675,7 +693,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--steps", type=int, default=10)
     bench.add_argument("--network", default="random_vgg", choices=["random_vgg", "vgg19"])
     args = parser.parse_args(argv)
-    from lib.bench import format_rows
+    from lib.viz import table as format_rows
 
     print(format_rows(benchmark(sizes=args.sizes, steps=args.steps, network=args.network)))
     return 0

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lib import checks
+
 __all__ = [
     "Backbone",
     "BACKBONES",
@@ -46,7 +48,6 @@ __all__ = [
     "unpreprocess",
     "build_backbone",
     "build_transfer_model",
-    "small_cnn",
     "freeze",
     "unfreeze_top",
     "param_counts",
@@ -61,7 +62,7 @@ _IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)  # keras.applications' "caffe" m
 
 
 class WeightsUnavailableError(RuntimeError):
-    """ImageNet weights are not on this machine and could not be downloaded."""
+    """ImageNet weights are not on this machine and could not be downloaded. Introduced in notebook 09."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,12 +79,12 @@ class Backbone:
 
     name: str
     display_name: str
-    constructor: str          # attribute of keras.applications
-    module: str               # keras.applications submodule holding preprocess_input
+    constructor: str  # attribute of keras.applications
+    module: str  # keras.applications submodule holding preprocess_input
     input_size: int
-    channel_order: str        # "RGB" or "BGR": the order preprocess_input outputs
+    channel_order: str  # "RGB" or "BGR": the order preprocess_input outputs
     scale: float
-    offset: tuple             # per output channel
+    offset: tuple  # per output channel
     imagenet_top1: float
     documented_params: int
     source: str = KERAS_APPLICATIONS_URL
@@ -109,16 +110,43 @@ class Backbone:
 #: name -> :class:`Backbone`. Accuracies: ImageNet top-1 from https://keras.io/api/applications/.
 BACKBONES = {
     "mobilenet_v2": Backbone(
-        "mobilenet_v2", "MobileNetV2", "MobileNetV2", "mobilenet_v2", 224,
-        "RGB", 1 / 127.5, (-1.0, -1.0, -1.0), 0.713, 3_538_984),
+        "mobilenet_v2",
+        "MobileNetV2",
+        "MobileNetV2",
+        "mobilenet_v2",
+        224,
+        "RGB",
+        1 / 127.5,
+        (-1.0, -1.0, -1.0),
+        0.713,
+        3_538_984,
+    ),
     "efficientnet_b0": Backbone(
         # preprocess_input is the identity: the model rescales and normalizes inside itself
-        "efficientnet_b0", "EfficientNetB0", "EfficientNetB0", "efficientnet", 224,
-        "RGB", 1.0, (0.0, 0.0, 0.0), 0.771, 5_330_571),
+        "efficientnet_b0",
+        "EfficientNetB0",
+        "EfficientNetB0",
+        "efficientnet",
+        224,
+        "RGB",
+        1.0,
+        (0.0, 0.0, 0.0),
+        0.771,
+        5_330_571,
+    ),
     "resnet50": Backbone(
         # "caffe" mode: RGB -> BGR, minus the ImageNet mean, no scaling
-        "resnet50", "ResNet50", "ResNet50", "resnet50", 224,
-        "BGR", 1.0, tuple(-m for m in _IMAGENET_MEAN_BGR), 0.749, 25_636_712),
+        "resnet50",
+        "ResNet50",
+        "ResNet50",
+        "resnet50",
+        224,
+        "BGR",
+        1.0,
+        tuple(-m for m in _IMAGENET_MEAN_BGR),
+        0.749,
+        25_636_712,
+    ),
 }
 
 
@@ -134,16 +162,6 @@ def get_backbone(name: str) -> Backbone:
     return BACKBONES[name]
 
 
-def _check_images(images, what: str = "images"):
-    shape = tuple(getattr(images, "shape", np.shape(images)))
-    if len(shape) not in (3, 4) or shape[-1] != 3:
-        raise ValueError(
-            f"Expected {what} of shape (batch, height, width, 3) or (height, width, 3), RGB in [0, 255]. "
-            f"Received: {what} of shape {shape}"
-        )
-    return shape
-
-
 def preprocess(name: str, images):
     """Backbone ``name``'s ``preprocess_input`` on RGB ``images`` in [0, 255], without touching the input.
 
@@ -154,7 +172,7 @@ def preprocess(name: str, images):
     Introduced in notebook 09 (transfer learning).
     """
     backbone = get_backbone(name)
-    _check_images(images)
+    checks.image_batch(images, channels=3, allow_single=True, convert=False)
     fn = backbone.preprocess_input_fn()
     if isinstance(images, np.ndarray) or not hasattr(images, "dtype"):
         return np.asarray(fn(np.array(images, dtype="float32", copy=True)), dtype="float32")
@@ -169,7 +187,7 @@ def unpreprocess(name: str, images) -> np.ndarray:
     Introduced in notebook 09 (transfer learning).
     """
     backbone = get_backbone(name)
-    _check_images(images)
+    checks.image_batch(images, channels=3, allow_single=True, convert=False)
     x = (np.asarray(images, dtype="float64") - np.asarray(backbone.offset)) / backbone.scale
     if backbone.channel_order == "BGR":
         x = x[..., ::-1]
@@ -231,8 +249,9 @@ def _imagenet_weights(backbone: Backbone, download: bool):
         file_utils.get_file = original
 
 
-def build_backbone(name: str, weights="imagenet", input_shape=None, include_top: bool = False,
-                   pooling=None, download: bool = True):
+def build_backbone(
+    name: str, weights="imagenet", input_shape=None, include_top: bool = False, pooling=None, download: bool = True
+):
     """A ``keras.applications`` backbone by registry name.
 
     ``weights``: ``"imagenet"`` (read from ``$KERAS_HOME/models/``, downloaded
@@ -272,8 +291,7 @@ def build_backbone(name: str, weights="imagenet", input_shape=None, include_top:
     return constructor(**kwargs)
 
 
-def build_transfer_model(base, num_classes: int, dropout: float = 0.2, name: str = "transfer",
-                         base_training=False):
+def build_transfer_model(base, num_classes: int, dropout: float = 0.2, name: str = "transfer", base_training=False):
     """New head on a base: ``Input -> base(x, training=False) -> GAP -> Dropout -> Dense(num_classes)``.
 
     Outputs logits. The base is called with ``training=base_training``
@@ -287,52 +305,22 @@ def build_transfer_model(base, num_classes: int, dropout: float = 0.2, name: str
     """
     import keras
 
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-        raise ValueError(f"Expected num_classes to be a positive integer. Received: num_classes={num_classes!r}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"Expected dropout in [0, 1). Received: dropout={dropout!r}")
+    num_classes = checks.num_classes(num_classes)
+    dropout = checks.probability(dropout, "dropout")
     shape = tuple(base.input_shape[1:])
     if len(shape) != 3:
-        raise ValueError(f"Expected a base taking images (batch, height, width, channels). "
-                         f"Received: base with input shape {base.input_shape}")
+        raise ValueError(
+            f"Expected a base taking images (batch, height, width, channels). "
+            f"Received: base with input shape {base.input_shape}"
+        )
     inputs = keras.Input(shape, name="images")
     x = base(inputs, training=base_training)
     if len(x.shape) == 4:
         x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(int(num_classes), name="head")(x)
+    outputs = keras.layers.Dense(num_classes, name="head")(x)
     return keras.Model(inputs, outputs, name=name)
-
-
-def small_cnn(input_shape=(32, 32, 3), filters=(16, 32, 64, 128), bn_momentum: float = 0.9,
-              name: str = "base"):
-    """A small convolutional base to pretrain in a notebook: blocks ``block{i}_conv/bn/relu(/pool)``.
-
-    Block 1 is a stride-2 3x3 convolution (cheap on a CPU); every later block is
-    a 3x3 convolution and 2x2 max pooling. Convolutions have no bias (BatchNorm's
-    beta replaces it). Returns the base (feature maps out); put a head on it with
-    :func:`build_transfer_model`.
-
-    Introduced in notebook 09 (transfer learning).
-    """
-    import keras
-    from keras import layers
-
-    if len(tuple(input_shape)) != 3:
-        raise ValueError(f"Expected input_shape (height, width, channels). Received: input_shape={input_shape!r}")
-    if not filters or any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1 for f in filters):
-        raise ValueError(f"Expected filters to be positive integers. Received: filters={filters!r}")
-    inputs = keras.Input(tuple(input_shape), name="image")
-    x = inputs
-    for i, f in enumerate(filters, start=1):
-        x = layers.Conv2D(int(f), 3, strides=2 if i == 1 else 1, padding="same", use_bias=False,
-                          name=f"block{i}_conv")(x)
-        x = layers.BatchNormalization(momentum=bn_momentum, name=f"block{i}_bn")(x)
-        x = layers.ReLU(name=f"block{i}_relu")(x)
-        if i > 1:
-            x = layers.MaxPooling2D(name=f"block{i}_pool")(x)
-    return keras.Model(inputs, x, name=name)
 
 
 def _layers(model):
@@ -371,11 +359,9 @@ def unfreeze_top(base, n_layers: int, keep_batchnorm_frozen: bool = True) -> lis
     import keras
 
     layers = base.layers
-    if isinstance(n_layers, bool) or not isinstance(n_layers, (int, np.integer)) or not 0 <= n_layers <= len(layers):
-        raise ValueError(f"Expected n_layers in [0, {len(layers)}] (the base has {len(layers)} layers). "
-                         f"Received: n_layers={n_layers!r}")
+    n_layers = checks.integer(n_layers, "n_layers", 0, len(layers))  # the base has len(layers) layers
     base.trainable = True
-    first = len(layers) - int(n_layers)
+    first = len(layers) - n_layers
     trained = []
     for i, layer in enumerate(layers):
         is_bn = isinstance(layer, keras.layers.BatchNormalization)
@@ -403,9 +389,12 @@ def batchnorm_statistics(model) -> dict:
     import keras
 
     return {
-        layer.name: (keras.ops.convert_to_numpy(layer.moving_mean).copy(),
-                     keras.ops.convert_to_numpy(layer.moving_variance).copy())
-        for layer in _layers(model) if isinstance(layer, keras.layers.BatchNormalization)
+        layer.name: (
+            keras.ops.convert_to_numpy(layer.moving_mean).copy(),
+            keras.ops.convert_to_numpy(layer.moving_variance).copy(),
+        )
+        for layer in _layers(model)
+        if isinstance(layer, keras.layers.BatchNormalization)
     }
 
 
@@ -424,8 +413,12 @@ def max_statistics_change(before: dict, after: dict) -> float:
 # --------------------------------------------------------------------------- #
 # analysis and data
 # --------------------------------------------------------------------------- #
-def analyze_backbones(names=("mobilenet_v2", "efficientnet_b0", "resnet50"), input_size: int | None = None,
-                      repeats: int = 3, seed: int = 0) -> list[dict]:
+def analyze_backbones(
+    names=("mobilenet_v2", "efficientnet_b0", "resnet50"),
+    input_size: int | None = None,
+    repeats: int = 3,
+    seed: int = 0,
+) -> list[dict]:
     """One row per backbone (``weights=None``, nothing downloaded; with its classifier at the default size).
 
     Row keys: ``backbone``, ``params`` (built), ``documented_params``, ``macs``
@@ -437,8 +430,8 @@ def analyze_backbones(names=("mobilenet_v2", "efficientnet_b0", "resnet50"), inp
     """
     import keras
 
-    from lib.bench import time_call
     from lib.flops import profile, summarize
+    from lib.timing import time_call
 
     rng = np.random.default_rng(seed)
     rows = []
@@ -447,21 +440,39 @@ def analyze_backbones(names=("mobilenet_v2", "efficientnet_b0", "resnet50"), inp
         size = input_size or backbone.input_size
         keras.backend.clear_session()
         top = size == backbone.input_size  # the ImageNet classifier exists at the default size only
-        model = build_backbone(name, weights=None, include_top=top, input_shape=(size, size, 3),
-                               pooling=None if top else "avg")
+        model = build_backbone(
+            name, weights=None, include_top=top, input_shape=(size, size, 3), pooling=None if top else "avg"
+        )
         totals = summarize(profile(model))
         x = preprocess(name, rng.uniform(0, 255, (1, size, size, 3)))
         seconds = time_call(lambda m=model, x=x: keras.ops.convert_to_numpy(m(x, training=False)), repeats)
-        rows.append({
-            "backbone": backbone.display_name, "input": f"1x{size}x{size}x3", "params": model.count_params(),
-            "documented_params": backbone.documented_params, "macs": totals["macs"], "flops": totals["flops"],
-            "latency_ms": 1000 * seconds, "imagenet_top1": backbone.imagenet_top1, "source": backbone.source,
-        })
+        rows.append(
+            {
+                "backbone": backbone.display_name,
+                "input": f"1x{size}x{size}x3",
+                "params": model.count_params(),
+                "documented_params": backbone.documented_params,
+                "macs": totals["macs"],
+                "flops": totals["flops"],
+                "latency_ms": 1000 * seconds,
+                "imagenet_top1": backbone.imagenet_top1,
+                "source": backbone.source,
+            }
+        )
     return rows
 
 
-def tfds_pipeline(name: str, backbone: str, split: str = "train", batch_size: int = 32, image_size=None,
-                  shuffle: bool = False, seed: int = 0, data_dir=None, take: int | None = None):
+def tfds_pipeline(
+    name: str,
+    backbone: str,
+    split: str = "train",
+    batch_size: int = 32,
+    image_size=None,
+    shuffle: bool = False,
+    seed: int = 0,
+    data_dir=None,
+    take: int | None = None,
+):
     """A TFDS image dataset ready for ``backbone``: resized, preprocessed, batched (TensorFlow-only, tf.data).
 
     ``lib.data.load_tfds(name, split)`` -> (take) -> resize to ``image_size``

@@ -24,8 +24,11 @@ def test_every_requirement_is_pinned_and_commented():
 
 
 def test_ci_runs_the_readme_test_command():
-    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
-          if line.strip() and not line.startswith("#") and not line.startswith("set ")]
+    ci = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith("#") and not line.startswith("set ")
+    ]
     readme = (ROOT / "README.md").read_text()
     assert ci and ci[-1] in readme, f"CI's command {ci[-1]!r} must be the README's test command"
     assert "python3 course.py run" in readme and "python3 course.py test" in readme
@@ -47,13 +50,18 @@ def _course_module():
 
 def test_every_course_command_the_docs_name_exists_and_every_command_is_documented():
     commands = set(_course_module().COMMANDS)
-    docs = {"README.md": (ROOT / "README.md").read_text(), "course.py": (ROOT / "course.py").read_text(),
-            "RESULTS.md": (ROOT / "RESULTS.md").read_text(), "CONTRIBUTING.md": (ROOT / "CONTRIBUTING.md").read_text()}
+    docs = {
+        "README.md": (ROOT / "README.md").read_text(),
+        "course.py": (ROOT / "course.py").read_text(),
+        "RESULTS.md": (ROOT / "RESULTS.md").read_text(),
+        "CONTRIBUTING.md": (ROOT / "CONTRIBUTING.md").read_text(),
+    }
     docs.update({str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "lib").glob("*.py")})
     for name, text in docs.items():
         named = set(re.findall(r"python3 course\.py ([a-z]+)", text))
-        assert named <= commands, f"{name} names course.py command(s) {sorted(named - commands)}; " \
-                                  f"course.py has {sorted(commands)}"
+        assert named <= commands, (
+            f"{name} names course.py command(s) {sorted(named - commands)}; course.py has {sorted(commands)}"
+        )
     readme = set(re.findall(r"python3 course\.py ([a-z]+)", docs["README.md"]))
     assert commands <= readme, f"README.md does not show course.py command(s) {sorted(commands - readme)}"
 

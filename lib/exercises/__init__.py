@@ -19,25 +19,58 @@ its result shows as one line - correct, wrong (and why), not answered yet, or th
 the answer caused - and returns a :class:`Result`, so a student notebook with
 stubs runs from top to bottom.
 
+**Points.** An exercise is worth ``points`` (default 1), all or nothing: a check
+that returns gives them all, one that raises gives none. A check may instead
+award **parts**: declare them with their points, ``@exercise("05.2", "Title",
+parts={"test-time logits": 1, "inverted weights": 2})``, and check each inside
+``with part("test-time logits"):`` - a :class:`Wrong` raised inside a part costs
+that part's points only, and the check goes on with the next part. A part never
+reached (a :class:`Wrong` raised outside every part stops the check) earns nothing.
+
 Introduced in notebook 01's exercises; the classroom tooling (student
-versions, grading) is in :mod:`lib.classroom`.
+versions, grading) is in :mod:`harness.classroom`, the otter-grader export in :mod:`harness.otter`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import importlib
 import inspect
 import math
-from typing import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Wrong", "Result", "exercise", "check", "grade", "exercises_of", "session_results",
-           "expect_equal", "expect_close", "expect_true", "expect_shape"]
+__all__ = [
+    "Wrong",
+    "Result",
+    "Part",
+    "exercise",
+    "part",
+    "check",
+    "verify",
+    "grade",
+    "exercises_of",
+    "session_results",
+    "expect_equal",
+    "expect_close",
+    "expect_true",
+    "expect_shape",
+]
 
-CORRECT, WRONG, UNANSWERED, ERROR = "correct", "wrong", "unanswered", "error"
-_SYMBOL = {CORRECT: "[correct]", WRONG: "[wrong]", UNANSWERED: "[not answered yet]", ERROR: "[error]"}
+CORRECT, PARTIAL, WRONG, UNANSWERED, ERROR = "correct", "partial", "wrong", "unanswered", "error"
+NOT_CHECKED = "not checked"
+_SYMBOL = {
+    CORRECT: "[correct]",
+    PARTIAL: "[partly correct]",
+    WRONG: "[wrong]",
+    UNANSWERED: "[not answered yet]",
+    ERROR: "[error]",
+}
+_HINT = " Hint: "
+_STOPPED = " The check stopped: "
 
 
 class Wrong(AssertionError):
@@ -50,6 +83,28 @@ class Exercise:
     title: str
     func: Callable
     answers: tuple[str, ...]
+    points: float = 1.0
+    parts: tuple[tuple[str, float], ...] = ()  # (name, points) in the order the check runs them
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """The verdict on one named part of an exercise: ``status`` is correct, wrong, error or not checked."""
+
+    name: str
+    status: str
+    points: float
+    possible: float
+    message: str = ""
+
+    @property
+    def hint(self) -> str:
+        return _split_hint(self.message)[1]
+
+
+def _split_hint(message: str) -> tuple[str, str]:
+    text, _, hint = message.partition(_HINT)
+    return text, hint.strip()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,10 +113,22 @@ class Result:
     title: str
     status: str
     message: str
+    points: float = 0.0
+    possible: float = 1.0
+    parts: tuple[Part, ...] = ()
 
     @property
     def passed(self) -> bool:
         return self.status == CORRECT
+
+    @property
+    def hint(self) -> str:
+        """The hint the message gives (the text after "Hint:"; for parts, each wrong part's), or ""."""
+        if not self.parts:
+            return _split_hint(self.message)[1]
+        hints = [p.hint for p in self.parts if p.status != CORRECT]
+        hints.append(_split_hint(self.message.partition(_STOPPED)[2])[1])  # a Wrong raised outside the parts
+        return " ".join(h for h in hints if h)
 
     def __str__(self) -> str:
         return f"{_SYMBOL[self.status]} Exercise {self.key} ({self.title}): {self.message}"
@@ -81,16 +148,109 @@ def _parse_key(key: str) -> tuple[str, int]:
     return parts[0].zfill(2), int(parts[1])
 
 
-def exercise(key: str, title: str):
-    """Register a check function for exercise ``key`` ("NN.k"); its parameters name the answers."""
+def _positive(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
+        raise ValueError(f"Expected {name} to be a positive number. Received: {name}={value!r}")
+    return float(value)
+
+
+def _parts_of(parts: Mapping[str, float] | Sequence[str] | None) -> tuple[tuple[str, float], ...]:
+    if parts is None:
+        return ()
+    items = list(parts.items()) if isinstance(parts, Mapping) else [(name, 1) for name in parts]
+    if not items or isinstance(parts, str):
+        raise ValueError(f"Expected parts as {{name: points}} or a list of names. Received: parts={parts!r}")
+    names = [name for name, _ in items]
+    if len(set(names)) != len(names) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ValueError(f"Expected distinct, non-empty part names. Received: parts={parts!r}")
+    return tuple((name, _positive(points, f"parts[{name!r}]")) for name, points in items)
+
+
+def exercise(
+    key: str, title: str, points: float | None = None, parts: Mapping[str, float] | Sequence[str] | None = None
+):
+    """Register a check function for exercise ``key`` ("NN.k"); its parameters name the answers.
+
+    ``points`` (default 1, or the sum of the parts) is what the exercise is worth. ``parts`` -
+    ``{name: points}``, or a list of names worth 1 each - gives partial credit: the check runs each
+    part inside ``with part(name):``. Without parts the exercise is all or nothing.
+    """
     _parse_key(key)
+    declared = _parts_of(parts)
+    total = sum(p for _, p in declared) if declared else 1.0
+    if points is not None:
+        points = _positive(points, "points")
+        if declared and not math.isclose(points, total):
+            raise ValueError(
+                f"Expected points to equal the sum of the parts' points ({total:g}). Received: points={points:g}"
+            )
+        total = points
 
     def register(func):
         params = tuple(inspect.signature(func).parameters)
-        _REGISTRY[key] = Exercise(key, title, func, params)
+        _REGISTRY[key] = Exercise(key, title, func, params, total, declared)
         return func
 
     return register
+
+
+class _Parts:
+    """The verdicts of the parts of one running check (see :func:`part`)."""
+
+    def __init__(self, ex: Exercise):
+        self.exercise = ex
+        self.verdicts: dict[str, Part] = {}
+
+    def possible(self, name: str) -> float:
+        declared = dict(self.exercise.parts)
+        if name not in declared:
+            known = ", ".join(repr(n) for n in declared) or "none"
+            raise KeyError(f"Exercise {self.exercise.key} declares the parts {known}. Received: part {name!r}")
+        if name in self.verdicts:
+            raise KeyError(f"Exercise {self.exercise.key}: part {name!r} is checked twice")
+        return declared[name]
+
+    def record(self, name: str, status: str, message: str) -> None:
+        possible = dict(self.exercise.parts)[name]
+        self.verdicts[name] = Part(name, status, possible if status == CORRECT else 0.0, possible, message)
+
+    def all(self, reason: str) -> tuple[Part, ...]:
+        """Every declared part in order; those never reached are "not checked" (with ``reason``)."""
+        return tuple(
+            self.verdicts.get(name, Part(name, NOT_CHECKED, 0.0, possible, reason))
+            for name, possible in self.exercise.parts
+        )
+
+
+_ACTIVE: contextvars.ContextVar[_Parts | None] = contextvars.ContextVar("lib_exercises_parts", default=None)
+
+
+@contextlib.contextmanager
+def part(name: str) -> Iterator[None]:
+    """Check one declared part of an exercise: a :class:`Wrong` (or an error) inside costs this part only.
+
+    Use inside a check function registered with ``parts=``::
+
+        with part("inverted weights"):
+            expect_close("inverted weights", inverted_weights_2, keep * w)
+
+    Outside a running check (a check function called directly) it does nothing: errors propagate.
+    """
+    parts = _ACTIVE.get()
+    if parts is None:
+        yield
+        return
+    parts.possible(name)
+    try:
+        yield
+    except Wrong as err:
+        parts.record(name, WRONG, str(err))
+    except NotImplementedError:
+        raise  # a function still the student version's stub: the whole exercise is not answered yet
+    except Exception as err:  # the student's answer broke this part of the check
+        parts.record(name, ERROR, f"checking your answer raised {type(err).__name__}: {err}")
+    else:
+        parts.record(name, CORRECT, "correct.")
 
 
 def _load(notebook: str) -> None:
@@ -122,30 +282,70 @@ def _unanswered(value) -> bool:
     return value is None or value is Ellipsis
 
 
+def _call(ex: Exercise, answers: dict, parts: _Parts) -> tuple[str, str]:
+    """Call the check function with ``parts`` recording its parts: its status and message."""
+    token = _ACTIVE.set(parts)
+    try:
+        note = ex.func(**answers)
+    except Wrong as err:
+        return WRONG, str(err)
+    except NotImplementedError as err:  # a function still the student version's stub
+        detail = f" ({err})" if str(err) else ""
+        return UNANSWERED, (
+            f"a function you are asked to write still raises NotImplementedError{detail}; "
+            f"write it in the cell above, then run this cell."
+        )
+    except Exception as err:  # the student's answer broke the check: say how, don't crash
+        return ERROR, f"checking your answer raised {type(err).__name__}: {err}"
+    finally:
+        _ACTIVE.reset(token)
+    return CORRECT, note if isinstance(note, str) and note else "correct."
+
+
+def _run(ex: Exercise, answers: dict) -> tuple[str, str, tuple[Part, ...]]:
+    """Run the check: its status and message, and its parts' verdicts (empty without parts)."""
+    parts = _Parts(ex)
+    status, message = _call(ex, answers, parts)
+    if not ex.parts or status == UNANSWERED:
+        return status, message, ()
+    verdicts = parts.all("not checked (the check stopped before this part).")
+    if status == CORRECT and all(p.status == CORRECT for p in verdicts):
+        return CORRECT, message, verdicts
+    earned = sum(p.points for p in verdicts)
+    if status == CORRECT:
+        status, message = (PARTIAL if earned else WRONG), ""
+    elif earned:
+        status = PARTIAL
+    lines = "; ".join(f"{p.name}: {p.message}" for p in verdicts)
+    stopped = f"{_STOPPED}{message}" if message else ""
+    return status, f"{earned:g} of {ex.points:g} points - {lines}{stopped}", verdicts
+
+
 def evaluate(key: str, **answers) -> Result:
-    """Run one check and return its :class:`Result` without printing or recording it."""
+    """Run one check and return its :class:`Result` (with its points) without printing or recording it."""
     ex = _lookup(key)
     missing = [name for name in ex.answers if name not in answers]
     extra = [name for name in answers if name not in ex.answers]
     if missing or extra:
-        return Result(key, ex.title, ERROR,
-                      f"this check expects the answers {', '.join(ex.answers)}; "
-                      f"received {', '.join(answers) or 'none'}. Keep the check cell as it was given.")
+        return Result(
+            key,
+            ex.title,
+            ERROR,
+            f"this check expects the answers {', '.join(ex.answers)}; "
+            f"received {', '.join(answers) or 'none'}. Keep the check cell as it was given.",
+            0.0,
+            ex.points,
+        )
     empty = [name for name in ex.answers if _unanswered(answers[name])]
     if empty:
-        return Result(key, ex.title, UNANSWERED, f"set {', '.join(empty)} in the cell above, then run this cell.")
-    try:
-        note = ex.func(**answers)
-    except Wrong as err:
-        return Result(key, ex.title, WRONG, str(err))
-    except NotImplementedError as err:  # a function still the student version's stub
-        detail = f" ({err})" if str(err) else ""
-        return Result(key, ex.title, UNANSWERED,
-                      f"a function you are asked to write still raises NotImplementedError{detail}; "
-                      f"write it in the cell above, then run this cell.")
-    except Exception as err:  # the student's answer broke the check: say how, don't crash
-        return Result(key, ex.title, ERROR, f"checking your answer raised {type(err).__name__}: {err}")
-    return Result(key, ex.title, CORRECT, note if isinstance(note, str) and note else "correct.")
+        message = f"set {', '.join(empty)} in the cell above, then run this cell."
+        return Result(key, ex.title, UNANSWERED, message, 0.0, ex.points)
+    status, message, parts = _run(ex, answers)
+    if parts:
+        points = ex.points if status == CORRECT else sum(p.points for p in parts)
+    else:
+        points = ex.points if status == CORRECT else 0.0
+    return Result(key, ex.title, status, message, points, ex.points, parts)
 
 
 def check(key: str, **answers) -> Result:
@@ -159,6 +359,29 @@ def check(key: str, **answers) -> Result:
         result = Result(str(key), "?", ERROR, str(err).strip("'\""))
     _SESSION[result.key] = result
     return result
+
+
+def verify(key: str, part: str | None = None, **answers) -> bool:
+    """True when the answers to exercise ``key`` (or its part named ``part``) are correct; else raise :class:`Wrong`.
+
+    What the otter-grader tests of the course call (``python -m harness.otter``): a test
+    passes when this returns, and shows the check's message when it raises.
+    """
+    result = evaluate(key, **answers)
+    if part is None:
+        if result.status == CORRECT:
+            return True
+        raise Wrong(str(result))
+    names = [name for name, _ in _lookup(key).parts]
+    if part not in names:
+        raise KeyError(f"Exercise {key} declares the parts {names}. Received: part={part!r}")
+    if result.status == CORRECT:
+        return True
+    verdict = next((p for p in result.parts if p.name == part), None)
+    if verdict is not None and verdict.status == CORRECT:
+        return True
+    reason = verdict.message if verdict is not None else result.message  # unanswered, or wrong answer names
+    raise Wrong(f"{_SYMBOL[result.status]} Exercise {key} ({result.title}), part {part!r}: {reason}")
 
 
 def session_results() -> dict[str, str]:
@@ -176,6 +399,7 @@ def grade(notebook: str | int, namespace: dict) -> list[Result]:
 
 
 # --- helpers for writing checks: each says what was expected and what was received ---------
+
 
 def _fmt(value) -> str:
     if isinstance(value, np.ndarray):
@@ -198,7 +422,9 @@ def expect_equal(what: str, received, expected, hint: str = "") -> None:
     except Exception:
         same = False
     if not same:
-        raise Wrong(f"{what}: expected {_fmt(expected)}, received {_fmt(received)}." + (f" Hint: {hint}" if hint else ""))
+        raise Wrong(
+            f"{what}: expected {_fmt(expected)}, received {_fmt(received)}." + (f" Hint: {hint}" if hint else "")
+        )
 
 
 def expect_close(what: str, received, expected, rtol: float = 1e-5, atol: float = 1e-8, hint: str = "") -> None:
@@ -227,4 +453,8 @@ def expect_shape(what: str, received, shape: tuple) -> None:
 
 
 def is_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and math.isfinite(float(value))
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+    )

@@ -18,10 +18,15 @@ def _keras_conv(filters, kernel, input_shape, **kwargs):
 @exercise("01.1", "Output size and parameters")
 def _output_size_and_params(size_1, params_1):
     layer, shape = _keras_conv(96, 11, (227, 227, 3), strides=4)
-    expect_equal("output size (one side)", size_1, shape[1],
-                 hint="O = floor((I + 2P - K) / S) + 1 with I=227, K=11, P=0, S=4.")
-    expect_equal("parameters", params_1, layer.count_params(),
-                 hint="each of the 96 filters has 11 x 11 x 3 weights and one bias.")
+    expect_equal(
+        "output size (one side)", size_1, shape[1], hint="O = floor((I + 2P - K) / S) + 1 with I=227, K=11, P=0, S=4."
+    )
+    expect_equal(
+        "parameters",
+        params_1,
+        layer.count_params(),
+        hint="each of the 96 filters has 11 x 11 x 3 weights and one bias.",
+    )
 
 
 @exercise("01.2", "Cost of a layer")
@@ -49,27 +54,42 @@ def _two_small_or_one_large(stacked_3, single_3, receptive_field_3):
     conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False, kernel_initializer="ones")
     seen = keras.ops.convert_to_numpy(conv(conv(probe)))[0, :, :, 0]
     field = int(np.count_nonzero(seen[4]))
-    expect_equal("receptive field of the stack (pixels on a side)", receptive_field_3, field,
-                 hint="each 3x3 layer widens the window by 2.")
+    expect_equal(
+        "receptive field of the stack (pixels on a side)",
+        receptive_field_3,
+        field,
+        hint="each 3x3 layer widens the window by 2.",
+    )
 
 
 @exercise("01.4", "Stride by subsampling")
 def _stride_by_subsampling(stride_1_subsampled_4, stride_2_4):
     for name, value in (("stride_1_subsampled_4", stride_1_subsampled_4), ("stride_2_4", stride_2_4)):
-        expect_true(hasattr(value, "shape"), f"{name}: expected an array of convolution outputs, "
-                                             f"received {type(value).__name__}.")
-    expect_true(np.shape(stride_2_4) == (1, 4, 4, 4),
-                f"stride_2_4: expected the stride-2 'valid' output of a 9x9 input and 3x3 kernel, shape (1, 4, 4, 4); "
-                f"received shape {np.shape(stride_2_4)}.")
-    expect_close("stride-1 output with every second row and column kept vs the stride-2 output",
-                 stride_1_subsampled_4, stride_2_4, rtol=1e-4, atol=1e-5,
-                 hint="keep rows and columns 0, 2, 4, ... of the stride-1 output: y[:, ::2, ::2].")
+        expect_true(
+            hasattr(value, "shape"),
+            f"{name}: expected an array of convolution outputs, received {type(value).__name__}.",
+        )
+    expect_true(
+        np.shape(stride_2_4) == (1, 4, 4, 4),
+        f"stride_2_4: expected the stride-2 'valid' output of a 9x9 input and 3x3 kernel, shape (1, 4, 4, 4); "
+        f"received shape {np.shape(stride_2_4)}.",
+    )
+    expect_close(
+        "stride-1 output with every second row and column kept vs the stride-2 output",
+        stride_1_subsampled_4,
+        stride_2_4,
+        rtol=1e-4,
+        atol=1e-5,
+        hint="keep rows and columns 0, 2, 4, ... of the stride-1 output: y[:, ::2, ::2].",
+    )
 
 
 @exercise("01.5", "Separable savings")
 def _separable_savings(saving_5):
-    expect_true(is_number(saving_5), f"saving_5: expected a number (how many times fewer FLOPs), "
-                                     f"received {type(saving_5).__name__}.")
+    expect_true(
+        is_number(saving_5),
+        f"saving_5: expected a number (how many times fewer FLOPs), received {type(saving_5).__name__}.",
+    )
     import keras
 
     standard = keras.layers.Conv2D(256, 3, padding="same", use_bias=False)
@@ -80,5 +100,10 @@ def _separable_savings(saving_5):
     ratio = standard.count_params() / separable.count_params()
     if np.isclose(saving_5, 1 / ratio, rtol=1e-3):
         raise Wrong(f"saving_5: received {saving_5:.4g}, the inverse of the saving. Expected standard / separable.")
-    expect_close("standard FLOPs / separable FLOPs", saving_5, ratio, rtol=1e-6,
-                 hint="1 / (1/D2 + 1/F^2) with D2 = 256 and F = 3.")
+    expect_close(
+        "standard FLOPs / separable FLOPs",
+        saving_5,
+        ratio,
+        rtol=1e-6,
+        hint="1 / (1/D2 + 1/F^2) with D2 = 256 and F = 3.",
+    )

@@ -45,22 +45,41 @@ def _all_zeros(kernel_gradient_norms_1, learning_tensors_1):
     try:
         norms = [float(v) for v in kernel_gradient_norms_1]
     except (TypeError, ValueError):
-        raise Wrong(f"kernel_gradient_norms_1: expected a list of {len(kernel_norms)} numbers, one per kernel, "
-                    f"received {type(kernel_gradient_norms_1).__name__}.") from None
-    expect_equal("number of kernel gradient norms", len(norms), len(kernel_norms),
-                 hint="deep_mlp(..., 5, ...) has 4 hidden Dense layers and the logits: 5 kernels.")
-    expect_close("kernel gradient norms", norms, kernel_norms, atol=1e-7,
-                 hint="with W = 0 every hidden output is relu(0) = 0, and the backward pass multiplies by W = 0.")
+        raise Wrong(
+            f"kernel_gradient_norms_1: expected a list of {len(kernel_norms)} numbers, one per kernel, "
+            f"received {type(kernel_gradient_norms_1).__name__}."
+        ) from None
+    expect_equal(
+        "number of kernel gradient norms",
+        len(norms),
+        len(kernel_norms),
+        hint="deep_mlp(..., 5, ...) has 4 hidden Dense layers and the logits: 5 kernels.",
+    )
+    expect_close(
+        "kernel gradient norms",
+        norms,
+        kernel_norms,
+        atol=1e-7,
+        hint="with W = 0 every hidden output is relu(0) = 0, and the backward pass multiplies by W = 0.",
+    )
     moving = sum(n > 0 for n in kernel_norms + bias_norms)
     if learning_tensors_1 == 0:
-        raise Wrong("learning_tensors_1: received 0, but one tensor does get a gradient: the output bias. The logits "
-                    "are 0, softmax(0) = 1/10 for every class, and that differs from the one-hot labels.")
+        raise Wrong(
+            "learning_tensors_1: received 0, but one tensor does get a gradient: the output bias. The logits "
+            "are 0, softmax(0) = 1/10 for every class, and that differs from the one-hot labels."
+        )
     if learning_tensors_1 == 2 * len(kernel_norms):
-        raise Wrong("learning_tensors_1: not all of them. The kernel gradients are (layer input) x delta with layer "
-                    "inputs relu(0) = 0, and the deltas sent back through W = 0 are 0.")
-    expect_equal("weight tensors with a nonzero gradient", learning_tensors_1, moving,
-                 hint="only the output bias: its gradient is the mean of softmax(0) - one-hot; every hidden delta "
-                      "is multiplied by W = 0 on its way back.")
+        raise Wrong(
+            "learning_tensors_1: not all of them. The kernel gradients are (layer input) x delta with layer "
+            "inputs relu(0) = 0, and the deltas sent back through W = 0 are 0."
+        )
+    expect_equal(
+        "weight tensors with a nonzero gradient",
+        learning_tensors_1,
+        moving,
+        hint="only the output bias: its gradient is the mean of softmax(0) - one-hot; every hidden delta "
+        "is multiplied by W = 0 on its way back.",
+    )
     return "correct: only the output bias moves, so the hidden layers never learn (and stay symmetric)."
 
 
@@ -68,7 +87,7 @@ def _mean_square_leaky(slope):
     """E[f(z)^2] for z ~ N(0, 1) and f the leaky ReLU, by numerical integration."""
     z = np.linspace(-12, 12, 240001)
     f = np.where(z > 0, z, slope * z)
-    density = np.exp(-z**2 / 2) / math.sqrt(2 * math.pi)
+    density = np.exp(-(z**2) / 2) / math.sqrt(2 * math.pi)
     return float(np.sum(f**2 * density) * (z[1] - z[0]))
 
 
@@ -79,8 +98,10 @@ def _kaiming_leaky(scale_2, gain_he_2, gain_matched_2):
     scale = 1 / second_moment
     s = _number("scale_2", scale_2)
     if math.isclose(s, 2.0):
-        raise Wrong("scale_2: received 2, He's scale for ReLU. With slope a the negative half passes a^2 of its "
-                    f"energy too: E[x^2] = (1 + a^2) Var[z] / 2, so expected {scale:.4g}.")
+        raise Wrong(
+            "scale_2: received 2, He's scale for ReLU. With slope a the negative half passes a^2 of its "
+            f"energy too: E[x^2] = (1 + a^2) Var[z] / 2, so expected {scale:.4g}."
+        )
     if math.isclose(s, 2 / (1 + slope), rel_tol=1e-3):
         raise Wrong(f"scale_2: received {s:.4g} = 2 / (1 + a); the slope enters squared. Expected {scale:.4g}.")
     expect_close("VarianceScaling scale for a = 0.5", s, scale, rtol=1e-3, hint="2 / (1 + a^2).")
@@ -88,16 +109,23 @@ def _kaiming_leaky(scale_2, gain_he_2, gain_matched_2):
     matched = _number("gain_matched_2", gain_matched_2)
     expected_he = math.sqrt(2 * second_moment)  # std gain per layer = sqrt(scale * E[x^2] / Var[z])
     if abs(he - 1) < 0.06 and abs(matched - 1 / expected_he) < 0.08:
-        raise Wrong("gain_he_2 and gain_matched_2 look swapped (or the matched net got scale 2 / (1 + a^2) twice): "
-                    f"He's scale should grow the std by about {expected_he:.3f} per layer.")
-    expect_true(abs(matched - 1) < 0.06,
-                f"gain_matched_2: expected a per-layer std gain within 0.06 of 1, received {matched:.4g}. Hint: "
-                f"build the net with VarianceScaling(scale_2, 'fan_in', 'truncated_normal') and LeakyReLU(0.5).")
-    expect_true(abs(he - expected_he) < 0.08,
-                f"gain_he_2: expected about sqrt(1 + a^2) = {expected_he:.4g} (within 0.08), received {he:.4g}. "
-                f"Hint: He's scale is 2 for every layer; measure with per_layer_gain(layer_statistics(...)).")
-    return (f"correct: He's init grows the std by {he:.3f} per layer (predicted {expected_he:.3f}); "
-            f"scale {s:.2f} keeps it.")
+        raise Wrong(
+            "gain_he_2 and gain_matched_2 look swapped (or the matched net got scale 2 / (1 + a^2) twice): "
+            f"He's scale should grow the std by about {expected_he:.3f} per layer."
+        )
+    expect_true(
+        abs(matched - 1) < 0.06,
+        f"gain_matched_2: expected a per-layer std gain within 0.06 of 1, received {matched:.4g}. Hint: "
+        f"build the net with VarianceScaling(scale_2, 'fan_in', 'truncated_normal') and LeakyReLU(0.5).",
+    )
+    expect_true(
+        abs(he - expected_he) < 0.08,
+        f"gain_he_2: expected about sqrt(1 + a^2) = {expected_he:.4g} (within 0.08), received {he:.4g}. "
+        f"Hint: He's scale is 2 for every layer; measure with per_layer_gain(layer_statistics(...)).",
+    )
+    return (
+        f"correct: He's init grows the std by {he:.3f} per layer (predicted {expected_he:.3f}); scale {s:.2f} keeps it."
+    )
 
 
 def _pair(name, value):
@@ -106,11 +134,14 @@ def _pair(name, value):
         slopes = np.asarray(slopes, dtype="float64").ravel()
         intercepts = np.asarray(intercepts, dtype="float64").ravel()
     except (TypeError, ValueError):
-        raise Wrong(f"{name}: expected a pair (slopes, intercepts) such as ([1, 0], [0, 0]), "
-                    f"received {value!r}.") from None
-    expect_true(len(slopes) == len(intercepts) == 2,
-                f"{name}: expected two pieces (two slopes, two intercepts), received {len(slopes)} slopes and "
-                f"{len(intercepts)} intercepts.")
+        raise Wrong(
+            f"{name}: expected a pair (slopes, intercepts) such as ([1, 0], [0, 0]), received {value!r}."
+        ) from None
+    expect_true(
+        len(slopes) == len(intercepts) == 2,
+        f"{name}: expected two pieces (two slopes, two intercepts), received {len(slopes)} slopes and "
+        f"{len(intercepts)} intercepts.",
+    )
     return slopes, intercepts
 
 
@@ -131,9 +162,11 @@ def _maxout_relu6(chord_gap_3, unit_a_3, unit_b_3):
     if np.allclose(-difference, relu6(x), atol=1e-6):
         raise Wrong("unit_a_3 - unit_b_3 gives -ReLU6: swap the two units.")
     worst = float(np.max(np.abs(difference - relu6(x))))
-    expect_true(worst < 1e-6,
-                f"maxout(unit_a_3) - maxout(unit_b_3) differs from ReLU6 by up to {worst:.3g} on [-20, 20]. Hint: "
-                f"ReLU6(x) = max(x, 0) - max(x - 6, 0).")
+    expect_true(
+        worst < 1e-6,
+        f"maxout(unit_a_3) - maxout(unit_b_3) differs from ReLU6 by up to {worst:.3g} on [-20, 20]. Hint: "
+        f"ReLU6(x) = max(x, 0) - max(x - 6, 0).",
+    )
     return "correct: a difference of two convex maxout units can make any piecewise-linear function."
 
 
@@ -148,8 +181,13 @@ def _stepped_sigmoid_limit(z_limit_4, z_tail_4):
     outside = _stepped_vs_softplus(z) > 0.05
     limit = float(z[np.argmax(outside) - 1])
     got = _number("z_limit_4", z_limit_4)
-    expect_close("largest z within 0.05 of softplus (N = 10)", got, limit, atol=0.01,
-                 hint="scan z on a fine grid and take the last point before |sum of sigmoids - softplus| > 0.05.")
+    expect_close(
+        "largest z within 0.05 of softplus (N = 10)",
+        got,
+        limit,
+        atol=0.01,
+        hint="scan z on a fine grid and take the last point before |sum of sigmoids - softplus| > 0.05.",
+    )
     lo, hi = 0.0, 20.0  # bisection for softplus(z - 10) = 0.05
     for _ in range(100):
         mid = (lo + hi) / 2
@@ -157,8 +195,13 @@ def _stepped_sigmoid_limit(z_limit_4, z_tail_4):
     tail = _number("z_tail_4", z_tail_4)
     if math.isclose(tail, 10 - math.log(math.expm1(0.05)), rel_tol=1e-6):
         raise Wrong("z_tail_4: the sign of the logarithm is flipped. softplus(u) = 0.05 means u = log(exp(0.05) - 1).")
-    expect_close("z where softplus(z - 10) = 0.05", tail, lo, atol=1e-3,
-                 hint="solve log(1 + exp(z - N)) = 0.05: z = N + log(exp(0.05) - 1).")
+    expect_close(
+        "z where softplus(z - 10) = 0.05",
+        tail,
+        lo,
+        atol=1e-3,
+        hint="solve log(1 + exp(z - N)) = 0.05: z = N + log(exp(0.05) - 1).",
+    )
     return f"correct: the sum tracks softplus up to z = {limit:.2f}; the tail estimate says {lo:.2f}."
 
 
@@ -177,18 +220,22 @@ def _pre_activation_variance(model, layer, batch):
 def _lsuv_cnn(batch_5, cnn_5):
     import keras
 
-    expect_true(isinstance(cnn_5, keras.Model),
-                f"cnn_5: expected the Keras model after lsuv_init, received {type(cnn_5).__name__}.")
+    expect_true(
+        isinstance(cnn_5, keras.Model),
+        f"cnn_5: expected the Keras model after lsuv_init, received {type(cnn_5).__name__}.",
+    )
     layers = [layer for layer in cnn_5.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
     convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv2D)]
     expect_true(len(convs) >= 3, f"cnn_5: expected three Conv2D layers, received {len(convs)}.")
     batch = np.asarray(batch_5, "float32")
     for layer in layers:
         var = _pre_activation_variance(cnn_5, layer, batch)
-        expect_true(abs(var - 1) < 0.1 + 1e-3,
-                    f"layer {layer.name!r}: expected an output variance (before the activation) within 0.1 of 1 on "
-                    f"batch_5, received {var:.4g}. Hint: run initialization.lsuv_init(cnn_5, batch_5, tol=0.1) "
-                    f"on the model you return, and don't re-create it afterwards.")
+        expect_true(
+            abs(var - 1) < 0.1 + 1e-3,
+            f"layer {layer.name!r}: expected an output variance (before the activation) within 0.1 of 1 on "
+            f"batch_5, received {var:.4g}. Hint: run initialization.lsuv_init(cnn_5, batch_5, tol=0.1) "
+            f"on the model you return, and don't re-create it afterwards.",
+        )
     return f"correct: all {len(layers)} conv and dense layers start with unit variance on the batch."
 
 
@@ -200,14 +247,25 @@ def _rrelu_mean_slope(mean_train_slope_6, test_slope_6, equal_6):
     test = float(1 / np.mean(a))
     m = _number("mean_train_slope_6", mean_train_slope_6)
     if math.isclose(m, test, rel_tol=1e-3):
-        raise Wrong(f"mean_train_slope_6: received {m:.4f} = 1 / E[a], the test slope. E[1/a] is not 1 / E[a]: "
-                    f"average 1/a over a ~ U(3, 8), (1/5) * integral of da / a.")
+        raise Wrong(
+            f"mean_train_slope_6: received {m:.4f} = 1 / E[a], the test slope. E[1/a] is not 1 / E[a]: "
+            f"average 1/a over a ~ U(3, 8), (1/5) * integral of da / a."
+        )
     expect_close("E[1/a] for a ~ U(3, 8)", m, mean_slope, rtol=2e-3, hint="(1/5) * ln(8/3).")
-    expect_close("the paper's test slope", _number("test_slope_6", test_slope_6), test, rtol=1e-6,
-                 hint="2 / (3 + 8), one over the mean of a.")
-    expect_true(isinstance(equal_6, (bool, np.bool_)),
-                f"equal_6: expected True or False, received {type(equal_6).__name__} {equal_6!r}.")
+    expect_close(
+        "the paper's test slope",
+        _number("test_slope_6", test_slope_6),
+        test,
+        rtol=1e-6,
+        hint="2 / (3 + 8), one over the mean of a.",
+    )
+    expect_true(
+        isinstance(equal_6, (bool, np.bool_)),
+        f"equal_6: expected True or False, received {type(equal_6).__name__} {equal_6!r}.",
+    )
     if equal_6:
-        raise Wrong(f"equal_6: they differ: E[1/a] = {mean_slope:.4f} > 2/11 = {test:.4f}. By Jensen's inequality "
-                    f"(1/a is convex) the mean of 1/a exceeds 1 over the mean of a.")
+        raise Wrong(
+            f"equal_6: they differ: E[1/a] = {mean_slope:.4f} > 2/11 = {test:.4f}. By Jensen's inequality "
+            f"(1/a is convex) the mean of 1/a exceeds 1 over the mean of a."
+        )
     return f"correct: E[1/a] = {mean_slope:.4f} > {test:.4f}, so the paper's test slope is slightly too small."

@@ -35,25 +35,41 @@ def _rosenbrock_momentum(momentum_at, lr=0.002, steps=500):
 def _momentum_warm_up(distance_constant_1, distance_warm_1, closer_1):
     constant = _rosenbrock_momentum(lambda t: 0.9)
     warm = _rosenbrock_momentum(lambda t: 0.1 if t < 50 else 0.9)
-    got_constant, got_warm = _number("distance_constant_1", distance_constant_1), _number("distance_warm_1",
-                                                                                           distance_warm_1)
+    got_constant, got_warm = (
+        _number("distance_constant_1", distance_constant_1),
+        _number("distance_warm_1", distance_warm_1),
+    )
     if math.isclose(got_constant, warm, rel_tol=1e-4) and math.isclose(got_warm, constant, rel_tol=1e-4):
         raise Wrong("distance_constant_1 and distance_warm_1 are swapped.")
-    expect_close("distance after 500 steps, constant momentum 0.9", got_constant, constant, rtol=1e-4,
-                 hint="optim.SGD(0.002, momentum=0.9), 500 steps from rosenbrock().start.")
-    expect_close("distance after 500 steps, momentum 0.1 then 0.9", got_warm, warm, rtol=1e-4,
-                 hint="set optimizer.momentum = 0.9 before step 50 (steps counted from 0), keep the same optimizer.")
+    expect_close(
+        "distance after 500 steps, constant momentum 0.9",
+        got_constant,
+        constant,
+        rtol=1e-4,
+        hint="optim.SGD(0.002, momentum=0.9), 500 steps from rosenbrock().start.",
+    )
+    expect_close(
+        "distance after 500 steps, momentum 0.1 then 0.9",
+        got_warm,
+        warm,
+        rtol=1e-4,
+        hint="set optimizer.momentum = 0.9 before step 50 (steps counted from 0), keep the same optimizer.",
+    )
     best = "warm-up" if warm < constant else "constant"
-    expect_equal("closer_1", _choice("closer_1", closer_1, ("constant", "warm-up")), best,
-                 hint=f"the run with the smaller final distance ({min(warm, constant):.4f}).")
+    expect_equal(
+        "closer_1",
+        _choice("closer_1", closer_1, ("constant", "warm-up")),
+        best,
+        hint=f"the run with the smaller final distance ({min(warm, constant):.4f}).",
+    )
 
 
 _WHY_2 = {
     "a": "",
     "b": "the best rate was picked for every angle separately, for AdaGrad as well; that alone cannot make a count "
-         "independent of the angle.",
+    "independent of the angle.",
     "c": "that is what AdaGrad (and Adam) do, and it is why their counts do depend on the angle: the coordinates "
-         "they scale separately stop being the ravine's axes.",
+    "they scale separately stop being the ravine's axes.",
     "d": "a rotation changes no eigenvalue of the Hessian; the condition number stays 50 at every angle.",
 }
 
@@ -78,20 +94,33 @@ def _adaptivity_per_coordinate(momentum_steps_2, adagrad_steps_2, why_2):
 
     angles = (0, 15, 30, 45)
     for name, value in (("momentum_steps_2", momentum_steps_2), ("adagrad_steps_2", adagrad_steps_2)):
-        expect_true(isinstance(value, (list, tuple, np.ndarray)) and len(value) == len(angles)
-                    and all(is_number(v) or v == math.inf for v in value),
-                    f"{name}: expected four step counts (angles 0, 15, 30, 45), received {value!r}.")
+        expect_true(
+            isinstance(value, (list, tuple, np.ndarray))
+            and len(value) == len(angles)
+            and all(is_number(v) or v == math.inf for v in value),
+            f"{name}: expected four step counts (angles 0, 15, 30, 45), received {value!r}.",
+        )
     momentum = [_best_steps(lambda lr: optim.SGD(lr, momentum=0.9), a) for a in angles]
     adagrad = [_best_steps(lambda lr: optim.AdaGrad(lr), a) for a in angles]
-    expect_equal("momentum's steps to reach, angles 0/15/30/45", [float(v) for v in momentum_steps_2],
-                 [float(v) for v in momentum], hint="best rate from grid[::2] for each angle, ranked with score.")
-    expect_equal("AdaGrad's steps to reach, angles 0/15/30/45", [float(v) for v in adagrad_steps_2],
-                 [float(v) for v in adagrad], hint="best rate from grid[::2] for each angle, ranked with score.")
+    expect_equal(
+        "momentum's steps to reach, angles 0/15/30/45",
+        [float(v) for v in momentum_steps_2],
+        [float(v) for v in momentum],
+        hint="best rate from grid[::2] for each angle, ranked with score.",
+    )
+    expect_equal(
+        "AdaGrad's steps to reach, angles 0/15/30/45",
+        [float(v) for v in adagrad_steps_2],
+        [float(v) for v in adagrad],
+        hint="best rate from grid[::2] for each angle, ranked with score.",
+    )
     letter = _choice("why_2", why_2.strip("()") if isinstance(why_2, str) else why_2, tuple(_WHY_2))
     if letter != "a":
         raise Wrong(f"why_2: not ({letter}): {_WHY_2[letter]}")
-    return (f"correct: momentum needs {momentum[0]} steps at every angle; AdaGrad goes from {adagrad[0]} "
-            f"(axis-aligned) to {adagrad[-1]} (45 degrees).")
+    return (
+        f"correct: momentum needs {momentum[0]} steps at every angle; AdaGrad goes from {adagrad[0]} "
+        f"(axis-aligned) to {adagrad[-1]} (45 degrees)."
+    )
 
 
 def _keras_path(keras_optimizer, grads_fn, steps, shapes):
@@ -115,9 +144,11 @@ def _amsgrad(amsgrad_class_3):
 
     from lib import optim
 
-    expect_true(isinstance(amsgrad_class_3, type) and issubclass(amsgrad_class_3, optim.Adam),
-                f"amsgrad_class_3: expected a subclass of optim.Adam (the class itself, not an instance), "
-                f"received {amsgrad_class_3!r}.")
+    expect_true(
+        isinstance(amsgrad_class_3, type) and issubclass(amsgrad_class_3, optim.Adam),
+        f"amsgrad_class_3: expected a subclass of optim.Adam (the class itself, not an instance), "
+        f"received {amsgrad_class_3!r}.",
+    )
     f32 = lambda v: float(np.float32(v))
     rng = np.random.default_rng(4)
     x = rng.normal(size=(32, 3)) * np.array([5.0, 1.0, 0.2])  # uneven scales: the max of v matters early
@@ -134,76 +165,77 @@ def _amsgrad(amsgrad_class_3):
     for _ in range(steps):
         ours.step(params, grads(*params))
         path.append([p.copy() for p in params])
-    make = lambda ams: keras.optimizers.Adam(learning_rate=f32(0.05), beta_1=f32(0.9), beta_2=f32(0.999),
-                                             epsilon=f32(1e-7), amsgrad=ams)
+    make = lambda ams: keras.optimizers.Adam(
+        learning_rate=f32(0.05), beta_1=f32(0.9), beta_2=f32(0.999), epsilon=f32(1e-7), amsgrad=ams
+    )
     keras_ams = _keras_path(make(True), grads, steps, [(3, 2), (2,)])
     for t, (mine, theirs) in enumerate(zip(path, keras_ams), start=1):
         if all(np.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(mine, theirs)):
             continue
         plain = _keras_path(make(False), grads, t, [(3, 2), (2,)])[-1]  # plain Adam, only to explain a mismatch
         if all(np.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(mine, plain)):
-            raise Wrong(f"step {t}: your steps are plain Adam's, not AMSGrad's. Hint: keep a slot with the running "
-                        f"maximum of v (np.maximum) and divide by its square root.")
+            raise Wrong(
+                f"step {t}: your steps are plain Adam's, not AMSGrad's. Hint: keep a slot with the running "
+                f"maximum of v (np.maximum) and divide by its square root."
+            )
         worst = max(float(np.max(np.abs(a - b))) for a, b in zip(mine, theirs))
-        raise Wrong(f"step {t}: parameters differ from Keras's Adam(amsgrad=True) by {worst:.3g}. Hint: Keras "
-                    f"updates m and v, takes v_max = max(v_max, v), and steps lr * sqrt(1 - b2^t) / (1 - b1^t) * m "
-                    f"/ (sqrt(v_max) + epsilon).")
+        raise Wrong(
+            f"step {t}: parameters differ from Keras's Adam(amsgrad=True) by {worst:.3g}. Hint: Keras "
+            f"updates m and v, takes v_max = max(v_max, v), and steps lr * sqrt(1 - b2^t) / (1 - b1^t) * m "
+            f"/ (sqrt(v_max) + epsilon)."
+        )
     return f"correct: {steps} steps equal to Keras's Adam(amsgrad=True)."
 
 
-def _softmax_final_loss(x_train, y_train, x_test, y_test, batch_size, learning_rate, epochs, seed=0):
-    """Minibatch SGD on softmax regression, as notebook 04's train_softmax; the final test loss."""
-    rng = np.random.default_rng(seed)
-    kernel, bias = np.zeros((x_train.shape[1], 10)), np.zeros(10)
-    step = 0
-    for _ in range(epochs):
-        order = rng.permutation(len(x_train))
-        for start in range(0, len(order) - batch_size + 1, batch_size):
-            idx = order[start:start + batch_size]
-            logits = x_train[idx] @ kernel + bias
-            p = np.exp(logits - logits.max(axis=1, keepdims=True))
-            p /= p.sum(axis=1, keepdims=True)
-            p[np.arange(len(idx)), y_train[idx]] -= 1.0
-            lr = learning_rate(step) if callable(learning_rate) else learning_rate
-            kernel -= lr * x_train[idx].T @ p / len(idx)
-            bias -= lr * p.mean(axis=0)
-            step += 1
-    logits = x_test @ kernel + bias
-    logits = logits - logits.max(axis=1, keepdims=True)
-    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    return float(-log_p[np.arange(len(log_p)), y_test].mean())
-
-
 def _pair(name, value):
-    expect_true(isinstance(value, (list, tuple, np.ndarray)) and len(value) == 2 and all(is_number(v) for v in value),
-                f"{name}: expected two final test losses [without warm-up, with warm-up], received {value!r}.")
+    expect_true(
+        isinstance(value, (list, tuple, np.ndarray)) and len(value) == 2 and all(is_number(v) for v in value),
+        f"{name}: expected two final test losses [without warm-up, with warm-up], received {value!r}.",
+    )
     return [float(v) for v in value]
 
 
 @exercise("04.4", "Warm-up for large batches")
 def _warm_up_large_batches(digits, raw_256_4, centered_1024_4, warmup_helps_4):
+    from lib.optim import train_softmax_regression
+
     raw, centered = _pair("raw_256_4", raw_256_4), _pair("centered_1024_4", centered_1024_4)
     x_train = digits.x_train.reshape(len(digits.x_train), -1).astype("float64")
     x_test = digits.x_test.reshape(len(digits.x_test), -1).astype("float64")
     mean = x_train.mean(axis=0)
-    warm = lambda lr: (lambda t: lr * min(1.0, (t + 1) / 10))
-    run = lambda xtr, xte, batch, lr, epochs: _softmax_final_loss(xtr, digits.y_train, xte, digits.y_test, batch,
-                                                                  lr, epochs)
+    warm = lambda lr: lambda t: lr * min(1.0, (t + 1) / 10)
+
+    def run(xtr, xte, batch, lr, epochs):  # notebook 04's train_softmax: lib.optim's loop, the final test loss
+        return train_softmax_regression(xtr, digits.y_train, xte, digits.y_test, batch, lr, epochs)[-1]
+
     want_raw = [run(x_train, x_test, 256, lr, 6) for lr in (0.8, warm(0.8))]
     want_centered = [run(x_train - mean, x_test - mean, 1024, lr, 20) for lr in (3.2, warm(3.2))]
-    for name, got, want in (("raw pixels, batch 256", raw, want_raw),
-                            ("centered, batch 1024", centered, want_centered)):
+    for name, got, want in (
+        ("raw pixels, batch 256", raw, want_raw),
+        ("centered, batch 1024", centered, want_centered),
+    ):
         if np.allclose(got[::-1], want, rtol=1e-3) and not np.allclose(got, want, rtol=1e-3):
             raise Wrong(f"{name}: the two losses are swapped; give [without warm-up, with warm-up].")
-        expect_close(f"{name}: final test losses [without, with warm-up]", got, want, rtol=1e-3,
-                     hint="train_softmax(...)[-1]; warm-up is the schedule lambda t: lr * min(1, (t + 1) / 10); "
-                          "the centered run uses train_softmax's default (centered) inputs and epochs=20.")
+        expect_close(
+            f"{name}: final test losses [without, with warm-up]",
+            got,
+            want,
+            rtol=1e-3,
+            hint="train_softmax(...)[-1]; warm-up is the schedule lambda t: lr * min(1, (t + 1) / 10); "
+            "the centered run uses train_softmax's default (centered) inputs and epochs=20.",
+        )
     helps = want_raw[1] < want_raw[0] or want_centered[1] < want_centered[0]
-    expect_true(isinstance(warmup_helps_4, (bool, np.bool_)),
-                f"warmup_helps_4: expected True or False, received {warmup_helps_4!r}.")
-    expect_equal("warm-up ended lower in either case", bool(warmup_helps_4), helps,
-                 hint=f"compare the losses: raw {want_raw[0]:.3f} vs {want_raw[1]:.3f}, centered "
-                      f"{want_centered[0]:.3f} vs {want_centered[1]:.3f} (without vs with warm-up).")
+    expect_true(
+        isinstance(warmup_helps_4, (bool, np.bool_)),
+        f"warmup_helps_4: expected True or False, received {warmup_helps_4!r}.",
+    )
+    expect_equal(
+        "warm-up ended lower in either case",
+        bool(warmup_helps_4),
+        helps,
+        hint=f"compare the losses: raw {want_raw[0]:.3f} vs {want_raw[1]:.3f}, centered "
+        f"{want_centered[0]:.3f} vs {want_centered[1]:.3f} (without vs with warm-up).",
+    )
 
 
 def _step_sizes(form, steps=100, mu=0.9):
@@ -225,17 +257,35 @@ def _step_sizes(form, steps=100, mu=0.9):
 @exercise("04.5", "Momentum with a schedule")
 def _momentum_with_schedule(velocity_step_100_5, gradient_step_100_5, larger_5):
     velocity, gradient = _step_sizes("velocity"), _step_sizes("gradient")
-    got_v, got_g = _number("velocity_step_100_5", velocity_step_100_5), _number("gradient_step_100_5",
-                                                                                gradient_step_100_5)
+    got_v, got_g = (
+        _number("velocity_step_100_5", velocity_step_100_5),
+        _number("gradient_step_100_5", gradient_step_100_5),
+    )
     if math.isclose(got_v, gradient[-1], rel_tol=1e-6) and math.isclose(got_g, velocity[-1], rel_tol=1e-6):
-        raise Wrong("velocity_step_100_5 and gradient_step_100_5 are swapped. Velocity form: V <- mu V - lr g, "
-                    "x <- x + V; gradient form: v <- mu v + g, x <- x - lr v.")
+        raise Wrong(
+            "velocity_step_100_5 and gradient_step_100_5 are swapped. Velocity form: V <- mu V - lr g, "
+            "x <- x + V; gradient form: v <- mu v + g, x <- x - lr v."
+        )
     if math.isclose(got_v, velocity[0], rel_tol=1e-6):
         raise Wrong(f"velocity_step_100_5: received {got_v:.4g}, the size of the first step. Expected the 100th.")
-    expect_close("size of the velocity form's 100th step", got_v, velocity[-1], rtol=1e-6,
-                 hint="|x after step 100 - x before it|, with the rate optim.annealing(t, 0.2, 5.0) at t = 0..99.")
-    expect_close("size of the gradient form's 100th step", got_g, gradient[-1], rtol=1e-6,
-                 hint="|x after step 100 - x before it|, with the rate optim.annealing(t, 0.2, 5.0) at t = 0..99.")
+    expect_close(
+        "size of the velocity form's 100th step",
+        got_v,
+        velocity[-1],
+        rtol=1e-6,
+        hint="|x after step 100 - x before it|, with the rate optim.annealing(t, 0.2, 5.0) at t = 0..99.",
+    )
+    expect_close(
+        "size of the gradient form's 100th step",
+        got_g,
+        gradient[-1],
+        rtol=1e-6,
+        hint="|x after step 100 - x before it|, with the rate optim.annealing(t, 0.2, 5.0) at t = 0..99.",
+    )
     larger = "velocity" if velocity[-1] > gradient[-1] else "gradient"
-    expect_equal("the form with the larger steps", _choice("larger_5", larger_5, ("velocity", "gradient")), larger,
-                 hint="the velocity form keeps each past step at the rate it was taken with.")
+    expect_equal(
+        "the form with the larger steps",
+        _choice("larger_5", larger_5, ("velocity", "gradient")),
+        larger,
+        hint="the velocity form keeps each past step at the rate it was taken with.",
+    )

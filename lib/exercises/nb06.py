@@ -20,72 +20,113 @@ def _tiny_classifier():
     import keras
 
     init = keras.initializers.RandomNormal(stddev=1.0, seed=6)
-    return keras.Sequential([keras.Input((4, 5, 2)), keras.layers.Flatten(),
-                             keras.layers.Dense(3, activation="softmax", kernel_initializer=init)], name="tiny")
+    return keras.Sequential(
+        [
+            keras.Input((4, 5, 2)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3, activation="softmax", kernel_initializer=init),
+        ],
+        name="tiny",
+    )
 
 
 @exercise("06.1", "Test-time augmentation")
 def _test_time_augmentation(tta_predict_1):
-    expect_true(callable(tta_predict_1), f"tta_predict_1: expected a function tta_predict_1(model, images), "
-                                         f"received {type(tta_predict_1).__name__}.")
+    expect_true(
+        callable(tta_predict_1),
+        f"tta_predict_1: expected a function tta_predict_1(model, images), received {type(tta_predict_1).__name__}.",
+    )
     model = _tiny_classifier()
     images = np.random.default_rng(6).random((6, 4, 5, 2)).astype("float32")
     plain = _numpy(model(images))
     mirror = _numpy(model(images[:, :, ::-1]))
     got = _numpy(tta_predict_1(model, images))
-    expect_true(got.shape == plain.shape, f"tta_predict_1(model, images): expected class probabilities of shape "
-                                          f"{plain.shape} (images x classes), received shape {got.shape}.")
+    expect_true(
+        got.shape == plain.shape,
+        f"tta_predict_1(model, images): expected class probabilities of shape "
+        f"{plain.shape} (images x classes), received shape {got.shape}.",
+    )
     wrong_guesses = {
         "the sum of the two predictions (each row sums to 2)": plain + mirror,
         "the prediction for the plain images only": plain,
         "the prediction for the mirrored images only": mirror,
-        "the average with a vertical flip (images[:, ::-1]) instead of a horizontal one":
-            (plain + _numpy(model(images[:, ::-1]))) / 2,
+        "the average with a vertical flip (images[:, ::-1]) instead of a horizontal one": (
+            plain + _numpy(model(images[:, ::-1]))
+        )
+        / 2,
     }
     expected = (plain + mirror) / 2
     if not np.allclose(got, expected, atol=1e-5):
         for what, value in wrong_guesses.items():
             if np.allclose(got, value, atol=1e-5):
-                raise Wrong(f"tta_predict_1 returned {what}. Expected the average of model(images) and "
-                            f"model(images[:, :, ::-1]) (axis 2 is the width in (N, H, W, C)).")
-    expect_close("tta_predict_1(model, images) on a test model", got, expected, atol=1e-5,
-                 hint="(model(images) + model(images[:, :, ::-1])) / 2, as probabilities.")
+                raise Wrong(
+                    f"tta_predict_1 returned {what}. Expected the average of model(images) and "
+                    f"model(images[:, :, ::-1]) (axis 2 is the width in (N, H, W, C))."
+                )
+    expect_close(
+        "tta_predict_1(model, images) on a test model",
+        got,
+        expected,
+        atol=1e-5,
+        hint="(model(images) + model(images[:, :, ::-1])) / 2, as probabilities.",
+    )
 
 
 @exercise("06.2", "How much mixing does alpha give?")
 def _how_much_mixing(minor_weight_2, almost_none_alpha_2):
     from scipy import stats
 
-    expect_true(isinstance(minor_weight_2, dict), f"minor_weight_2: expected a dict {{alpha: mean weight of the minor "
-                                                  f"image}}, received {type(minor_weight_2).__name__}.")
+    expect_true(
+        isinstance(minor_weight_2, dict),
+        f"minor_weight_2: expected a dict {{alpha: mean weight of the minor "
+        f"image}}, received {type(minor_weight_2).__name__}.",
+    )
     exact = {a: 2 * stats.beta(a, a).expect(lambda t: t, ub=0.5) for a in MIXUP_ALPHAS}
     missing = [a for a in MIXUP_ALPHAS if a not in minor_weight_2]
-    expect_true(not missing, f"minor_weight_2: expected the keys {list(MIXUP_ALPHAS)}; "
-                             f"missing {missing}, received {sorted(minor_weight_2)}.")
+    expect_true(
+        not missing,
+        f"minor_weight_2: expected the keys {list(MIXUP_ALPHAS)}; "
+        f"missing {missing}, received {sorted(minor_weight_2)}.",
+    )
     for a in MIXUP_ALPHAS:
         got = minor_weight_2[a]
         expect_true(is_number(got), f"minor_weight_2[{a}]: expected a number, received {type(got).__name__}.")
         if abs(got - 0.5) < 0.01:
-            raise Wrong(f"minor_weight_2[{a}] = {got:.3f} is E[lambda], which is 1/2 for every alpha by symmetry. "
-                        f"Expected E[min(lambda, 1 - lambda)] (about {exact[a]:.3f}).")
+            raise Wrong(
+                f"minor_weight_2[{a}] = {got:.3f} is E[lambda], which is 1/2 for every alpha by symmetry. "
+                f"Expected E[min(lambda, 1 - lambda)] (about {exact[a]:.3f})."
+            )
         if abs(got - (1 - exact[a])) < 0.01:
-            raise Wrong(f"minor_weight_2[{a}] = {got:.3f} is E[max(lambda, 1 - lambda)], the weight of the major "
-                        f"image. Expected the minor one, E[min(lambda, 1 - lambda)] (about {exact[a]:.3f}).")
-        expect_close(f"minor_weight_2[{a}] (E[min(lambda, 1 - lambda)] for lambda ~ Beta({a}, {a}))", got, exact[a],
-                     rtol=0, atol=0.01, hint="draw lambda with lib.augment.mixup(...).lam (20,000 draws) and "
-                                             "average np.minimum(lam, 1 - lam).")
+            raise Wrong(
+                f"minor_weight_2[{a}] = {got:.3f} is E[max(lambda, 1 - lambda)], the weight of the major "
+                f"image. Expected the minor one, E[min(lambda, 1 - lambda)] (about {exact[a]:.3f})."
+            )
+        expect_close(
+            f"minor_weight_2[{a}] (E[min(lambda, 1 - lambda)] for lambda ~ Beta({a}, {a}))",
+            got,
+            exact[a],
+            rtol=0,
+            atol=0.01,
+            hint="draw lambda with lib.augment.mixup(...).lam (20,000 draws) and average np.minimum(lam, 1 - lam).",
+        )
     least = min(exact, key=exact.get)
-    expect_equal("almost_none_alpha_2 (the alpha whose mixed images are mostly one image)", almost_none_alpha_2, least,
-                 hint="the smaller the minor image's weight, the closer mixup is to no augmentation.")
+    expect_equal(
+        "almost_none_alpha_2 (the alpha whose mixed images are mostly one image)",
+        almost_none_alpha_2,
+        least,
+        hint="the smaller the minor image's weight, the closer mixup is to no augmentation.",
+    )
 
 
 @exercise("06.3", "Make Keras's CutMix labels exact")
 def _exact_cutmix_labels(exact_cutmix_labels_3):
     import keras
 
-    expect_true(callable(exact_cutmix_labels_3),
-                f"exact_cutmix_labels_3: expected a function exact_cutmix_labels_3(labels, transformation), "
-                f"received {type(exact_cutmix_labels_3).__name__}.")
+    expect_true(
+        callable(exact_cutmix_labels_3),
+        f"exact_cutmix_labels_3: expected a function exact_cutmix_labels_3(labels, transformation), "
+        f"received {type(exact_cutmix_labels_3).__name__}.",
+    )
     n, h, w = 32, 20, 24
     images = np.broadcast_to(np.arange(n, dtype="float32")[:, None, None, None], (n, h, w, 3)).copy()
     labels = np.eye(n, dtype="float32")  # image i is the constant i with the one-hot label of class i
@@ -96,69 +137,109 @@ def _exact_cutmix_labels(exact_cutmix_labels_3):
     own_pixels = (mixed[..., 0] == np.arange(n)[:, None, None]).mean(axis=(1, 2))
     moved = perm != np.arange(n)
     got = _numpy(exact_cutmix_labels_3(labels, transformation))
-    expect_true(got.shape == labels.shape, f"exact_cutmix_labels_3: expected labels of shape {labels.shape}, "
-                                           f"received shape {got.shape}.")
-    expect_close("row sums of the mixed labels", got.sum(axis=1), np.ones(n), atol=1e-5,
-                 hint="w * labels + (1 - w) * labels[permutation_order] sums to one for any w.")
+    expect_true(
+        got.shape == labels.shape,
+        f"exact_cutmix_labels_3: expected labels of shape {labels.shape}, received shape {got.shape}.",
+    )
+    expect_close(
+        "row sums of the mixed labels",
+        got.sum(axis=1),
+        np.ones(n),
+        atol=1e-5,
+        hint="w * labels + (1 - w) * labels[permutation_order] sums to one for any w.",
+    )
     own_label = got[np.arange(n), np.arange(n)]
     keras_weight = _numpy(transformation["mix_weight"]).ravel()
     if np.allclose(own_label[moved], keras_weight[moved], atol=1e-5) and not np.allclose(
-            keras_weight[moved], own_pixels[moved], atol=1e-5):
-        raise Wrong("exact_cutmix_labels_3 reproduces Keras's own weight (transformation['mix_weight'], from the "
-                    "continuous box), which is what the exercise fixes. Count the pasted pixels in "
-                    "transformation['batch_masks'] instead.")
+        keras_weight[moved], own_pixels[moved], atol=1e-5
+    ):
+        raise Wrong(
+            "exact_cutmix_labels_3 reproduces Keras's own weight (transformation['mix_weight'], from the "
+            "continuous box), which is what the exercise fixes. Count the pasted pixels in "
+            "transformation['batch_masks'] instead."
+        )
     if np.allclose(own_label[moved], 1 - own_pixels[moved], atol=1e-5):
-        raise Wrong("exact_cutmix_labels_3 gives each image the weight of the pasted area. batch_masks is True "
-                    "where the partner's pixels are pasted, so the own weight is 1 - mask.mean(axis=(1, 2, 3)).")
-    expect_close("own-label weight vs the fraction of own pixels left (images with a partner)", own_label[moved],
-                 own_pixels[moved], atol=1e-5,
-                 hint="w = 1 - mask.mean(axis=(1, 2, 3)), labels w * labels + (1 - w) * labels[permutation_order].")
+        raise Wrong(
+            "exact_cutmix_labels_3 gives each image the weight of the pasted area. batch_masks is True "
+            "where the partner's pixels are pasted, so the own weight is 1 - mask.mean(axis=(1, 2, 3))."
+        )
+    expect_close(
+        "own-label weight vs the fraction of own pixels left (images with a partner)",
+        own_label[moved],
+        own_pixels[moved],
+        atol=1e-5,
+        hint="w = 1 - mask.mean(axis=(1, 2, 3)), labels w * labels + (1 - w) * labels[permutation_order].",
+    )
 
 
 @exercise("06.4", "Per-image augmentation before batching")
 def _per_image_before_batching(distinct_batch_first_4, distinct_per_image_4, possible_offsets_4):
     import keras
 
-    for name, value in (("distinct_batch_first_4", distinct_batch_first_4),
-                        ("distinct_per_image_4", distinct_per_image_4), ("possible_offsets_4", possible_offsets_4)):
-        expect_true(is_number(value) and float(value) == int(value),
-                    f"{name}: expected a whole number (a count), received {value!r}.")
+    for name, value in (
+        ("distinct_batch_first_4", distinct_batch_first_4),
+        ("distinct_per_image_4", distinct_per_image_4),
+        ("possible_offsets_4", possible_offsets_4),
+    ):
+        expect_true(
+            is_number(value) and float(value) == int(value),
+            f"{name}: expected a whole number (a count), received {value!r}.",
+        )
     # the possible left edges of a 24-wide window in a 32-wide image, found by trying them all
     row = np.arange(32, dtype="float32")
-    offsets = len({tuple(row[j:j + 24]) for j in range(32) if j + 24 <= 32})
-    expect_equal("possible_offsets_4 (left edges of a 24-pixel crop in a 32-pixel image)", possible_offsets_4,
-                 offsets, hint="edges 0, 1, ..., 32 - 24: count both ends.")
+    offsets = len({tuple(row[j : j + 24]) for j in range(32) if j + 24 <= 32})
+    expect_equal(
+        "possible_offsets_4 (left edges of a 24-pixel crop in a 32-pixel image)",
+        possible_offsets_4,
+        offsets,
+        hint="edges 0, 1, ..., 32 - 24: count both ends.",
+    )
     ramp = np.broadcast_to(row[None, None, :, None], (32, 32, 32, 3)).copy()  # pixel value = column
     cropped = _numpy(keras.layers.RandomCrop(24, 24, seed=4)(ramp, training=True))
     batch_first = len(set(cropped[:, 0, 0, 0]))
-    expect_equal("distinct_batch_first_4 (crop positions in one batch when RandomCrop sees the whole batch)",
-                 distinct_batch_first_4, batch_first,
-                 hint="RandomCrop's docstring: it crops all the images in a batch at the same location.")
-    expect_true(2 <= distinct_per_image_4 <= min(32, offsets),
-                f"distinct_per_image_4: expected between 2 and {min(32, offsets)} distinct left edges in a batch of 32 "
-                f"when each image is cropped on its own (32 draws from {offsets} positions), received "
-                f"{distinct_per_image_4!r}. Hint: read the left edge as the value of pixel [0, 0] of each crop.")
+    expect_equal(
+        "distinct_batch_first_4 (crop positions in one batch when RandomCrop sees the whole batch)",
+        distinct_batch_first_4,
+        batch_first,
+        hint="RandomCrop's docstring: it crops all the images in a batch at the same location.",
+    )
+    expect_true(
+        2 <= distinct_per_image_4 <= min(32, offsets),
+        f"distinct_per_image_4: expected between 2 and {min(32, offsets)} distinct left edges in a batch of 32 "
+        f"when each image is cropped on its own (32 draws from {offsets} positions), received "
+        f"{distinct_per_image_4!r}. Hint: read the left edge as the value of pixel [0, 0] of each crop.",
+    )
 
 
 @exercise("06.5", "How many versions of one image?")
 def _versions_of_one_image(distinct_versions_5):
     import keras
 
-    expect_true(is_number(distinct_versions_5), f"distinct_versions_5: expected a number, received "
-                                                f"{type(distinct_versions_5).__name__}.")
+    expect_true(
+        is_number(distinct_versions_5),
+        f"distinct_versions_5: expected a number, received {type(distinct_versions_5).__name__}.",
+    )
     image = np.random.default_rng(5).random((1, 32, 32, 1)).astype("float32")
     padded = _numpy(keras.layers.ZeroPadding2D(4)(image))[0]
     versions = set()
     for top in range(padded.shape[0] - 32 + 1):
         for left in range(padded.shape[1] - 32 + 1):
-            crop = padded[top:top + 32, left:left + 32]
+            crop = padded[top : top + 32, left : left + 32]
             versions.update({crop.tobytes(), crop[:, ::-1].tobytes()})
     positions = (padded.shape[0] - 32 + 1) ** 2
     if distinct_versions_5 == positions:
-        raise Wrong(f"distinct_versions_5: {distinct_versions_5} counts the crops but not their mirror images. "
-                    f"Expected {len(versions)}.")
+        raise Wrong(
+            f"distinct_versions_5: {distinct_versions_5} counts the crops but not their mirror images. "
+            f"Expected {len(versions)}."
+        )
     if distinct_versions_5 == 2 * (padded.shape[0] - 32) ** 2:
-        raise Wrong(f"distinct_versions_5: {distinct_versions_5} counts 8 offsets per side; a 40-pixel side has "
-                    f"offsets 0, 1, ..., 8 for a 32-pixel crop (AlexNet's paper made the same slip).")
-    expect_equal("distinct_versions_5 (distinct pad-4 + 32x32 crop + optional flip images)", distinct_versions_5,
-                 len(versions), hint="(offsets per side)^2 x 2 flips.")
+        raise Wrong(
+            f"distinct_versions_5: {distinct_versions_5} counts 8 offsets per side; a 40-pixel side has "
+            f"offsets 0, 1, ..., 8 for a 32-pixel crop (AlexNet's paper made the same slip)."
+        )
+    expect_equal(
+        "distinct_versions_5 (distinct pad-4 + 32x32 crop + optional flip images)",
+        distinct_versions_5,
+        len(versions),
+        hint="(offsets per side)^2 x 2 flips.",
+    )

@@ -10,8 +10,10 @@ from lib.exercises import Wrong, exercise, expect_close, expect_equal, expect_tr
 
 
 def _count(name: str, value) -> None:
-    expect_true(is_number(value) and float(value) == int(value),
-                f"{name}: expected a whole number of parameters, received {value!r}.")
+    expect_true(
+        is_number(value) and float(value) == int(value),
+        f"{name}: expected a whole number of parameters, received {value!r}.",
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -36,41 +38,64 @@ def _frozen_base_new_head(trainable_1, frozen_1):
         raise Wrong("trainable_1 and frozen_1 are swapped: the head trains, the base is frozen.")
     if int(trainable_1) == features * 5:
         raise Wrong(f"trainable_1: received {trainable_1}, the head's weights without its 5 biases.")
-    expect_equal("trainable parameters (the head)", int(trainable_1), head_params,
-                 hint=f"Dense(5) on the {features} pooled features: {features} x 5 weights + 5 biases.")
+    expect_equal(
+        "trainable parameters (the head)",
+        int(trainable_1),
+        head_params,
+        hint=f"Dense(5) on the {features} pooled features: {features} x 5 weights + 5 biases.",
+    )
     if int(frozen_1) == frozen - moving:
-        raise Wrong(f"frozen_1: received {frozen_1}, the base's trainable weights only; the BatchNorm moving "
-                    f"means and variances ({moving}) are part of the frozen base too.")
-    expect_equal("frozen parameters (the whole base)", int(frozen_1), frozen,
-                 hint="every weight of the base counts, BatchNorm's gamma, beta, moving mean and variance "
-                      "included: base.count_params().")
+        raise Wrong(
+            f"frozen_1: received {frozen_1}, the base's trainable weights only; the BatchNorm moving "
+            f"means and variances ({moving}) are part of the frozen base too."
+        )
+    expect_equal(
+        "frozen parameters (the whole base)",
+        int(frozen_1),
+        frozen,
+        hint="every weight of the base counts, BatchNorm's gamma, beta, moving mean and variance "
+        "included: base.count_params().",
+    )
 
 
 @exercise("09.2", "Which layers to unfreeze")
 def _which_layers(n_layers_2, trainable_2):
     from lib import transfer
+    from lib.models import small_cnn
 
     _count("n_layers_2", n_layers_2)
     _count("trainable_2", trainable_2)
-    base = transfer.small_cnn()
+    base = small_cnn()
     names = [layer.name for layer in base.layers]
     first = next(i for i, name in enumerate(names) if name.startswith("block3"))
     expected_n = len(names) - first
-    expect_equal("n_layers", int(n_layers_2), expected_n,
-                 hint=f"count the layers of base.layers from block3_conv to the end: {names[first:]}.")
+    expect_equal(
+        "n_layers",
+        int(n_layers_2),
+        expected_n,
+        hint=f"count the layers of base.layers from block3_conv to the end: {names[first:]}.",
+    )
     model = transfer.build_transfer_model(base, 5, dropout=0.0)
     transfer.unfreeze_top(base, expected_n)
     expected = transfer.param_counts(model)["trainable"]
     with_bn = expected + sum(base.get_layer(f"block{i}_bn").count_params() // 2 for i in (3, 4))
     if int(trainable_2) == with_bn:
-        raise Wrong(f"trainable_2: received {trainable_2}, which counts BatchNorm's gamma and beta; "
-                    "unfreeze_top keeps BatchNorm frozen.")
+        raise Wrong(
+            f"trainable_2: received {trainable_2}, which counts BatchNorm's gamma and beta; "
+            "unfreeze_top keeps BatchNorm frozen."
+        )
     head = model.get_layer("head").count_params()
     if int(trainable_2) == expected - head:
-        raise Wrong(f"trainable_2: received {trainable_2}, the unfrozen convolutions without the head "
-                    f"({head} parameters), which trains too.")
-    expect_equal("trainable parameters", int(trainable_2), expected,
-                 hint="block3_conv and block4_conv (no biases) plus the Dense(5) head.")
+        raise Wrong(
+            f"trainable_2: received {trainable_2}, the unfrozen convolutions without the head "
+            f"({head} parameters), which trains too."
+        )
+    expect_equal(
+        "trainable parameters",
+        int(trainable_2),
+        expected,
+        hint="block3_conv and block4_conv (no biases) plus the Dense(5) head.",
+    )
 
 
 def _pixel(value, name: str) -> np.ndarray:
@@ -90,13 +115,22 @@ def _what_the_network_sees(red_mobilenet_3, red_resnet_3):
     mobilenet = keras.applications.mobilenet_v2.preprocess_input(red.copy())[0, 0, 0]
     resnet = keras.applications.resnet50.preprocess_input(red.copy())[0, 0, 0]
     got_m, got_r = _pixel(red_mobilenet_3, "red_mobilenet_3"), _pixel(red_resnet_3, "red_resnet_3")
-    expect_close("MobileNetV2's pixel", got_m, mobilenet, atol=1e-3,
-                 hint="MobileNetV2 scales [0, 255] to [-1, 1]: x / 127.5 - 1.")
+    expect_close(
+        "MobileNetV2's pixel",
+        got_m,
+        mobilenet,
+        atol=1e-3,
+        hint="MobileNetV2 scales [0, 255] to [-1, 1]: x / 127.5 - 1.",
+    )
     if np.allclose(got_r, resnet[::-1], atol=1e-2):
         raise Wrong("red_resnet_3: the channels are in RGB order; ResNet50 (caffe mode) receives BGR.")
-    expect_close("ResNet50's pixel", got_r, resnet, atol=1e-2,
-                 hint="ResNet50 flips RGB to BGR and subtracts the ImageNet mean (103.939, 116.779, 123.68), "
-                      "no scaling.")
+    expect_close(
+        "ResNet50's pixel",
+        got_r,
+        resnet,
+        atol=1e-2,
+        hint="ResNet50 flips RGB to BGR and subtracts the ImageNet mean (103.939, 116.779, 123.68), no scaling.",
+    )
 
 
 def frozen_batchnorm_problem(seed: int = 0):
@@ -110,8 +144,14 @@ def frozen_batchnorm_problem(seed: int = 0):
     x = rng.normal(2.0, 3.0, (4, 3, 3, 6)).astype("float32")
     bn = keras.layers.BatchNormalization(name="frozen_bn")
     bn.build(x.shape)
-    bn.set_weights([rng.uniform(0.5, 2.0, 6).astype("float32"), rng.normal(0, 1, 6).astype("float32"),
-                    rng.normal(1, 1, 6).astype("float32"), rng.uniform(0.5, 4.0, 6).astype("float32")])
+    bn.set_weights(
+        [
+            rng.uniform(0.5, 2.0, 6).astype("float32"),
+            rng.normal(0, 1, 6).astype("float32"),
+            rng.normal(1, 1, 6).astype("float32"),
+            rng.uniform(0.5, 4.0, 6).astype("float32"),
+        ]
+    )
     bn.trainable = False
     return x, bn
 
@@ -131,7 +171,15 @@ def _frozen_batchnorm(y_4):
     axes = (0, 1, 2)
     batch_stats = gamma * (x - x.mean(axes)) / np.sqrt(x.var(axes) + bn.epsilon) + beta
     if np.allclose(got, batch_stats, atol=1e-3):
-        raise Wrong("y_4: you normalized with the batch's mean and variance. A non-trainable BatchNorm layer runs "
-                    "in inference mode even with training=True: use its moving mean and variance.")
-    expect_close("the frozen layer's output", got, expected, rtol=1e-4, atol=1e-4,
-                 hint="gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta.")
+        raise Wrong(
+            "y_4: you normalized with the batch's mean and variance. A non-trainable BatchNorm layer runs "
+            "in inference mode even with training=True: use its moving mean and variance."
+        )
+    expect_close(
+        "the frozen layer's output",
+        got,
+        expected,
+        rtol=1e-4,
+        atol=1e-4,
+        hint="gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta.",
+    )

@@ -26,10 +26,9 @@ Introduced in notebook 01 (convolution).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from lib import checks
 from lib.flops import same_padding
 
 __all__ = [
@@ -58,6 +57,7 @@ __all__ = [
 # validation
 # ---------------------------------------------------------------------------
 
+
 def _array(x, name: str) -> np.ndarray:
     if hasattr(x, "numpy"):
         x = x.numpy()
@@ -71,25 +71,32 @@ def _array(x, name: str) -> np.ndarray:
     return x
 
 
+def _operands(x, w, names: tuple[str, str], ndim: int) -> tuple[np.ndarray, np.ndarray]:
+    """A signal or image and its kernel as numeric arrays, both of rank ``ndim``."""
+    x, w = _array(x, names[0]), _array(w, names[1])
+    if x.ndim != ndim or w.ndim != ndim:
+        raise ValueError(
+            f"Expected a {ndim}D {names[0]} and a {ndim}D {names[1]}. Received shapes {x.shape} and {w.shape}"
+        )
+    return x, w
+
+
+#: The output sizes of :func:`convolve1d` and :func:`convolve2d`, as ``np.convolve`` / ``scipy.signal`` name them.
+_MODES = ("full", "same", "valid")
+
+
 def _result_dtype(*arrays) -> np.dtype:
     dtype = np.result_type(*arrays)
     return dtype if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
 
 
 def _strides(stride) -> tuple[int, int]:
-    values = tuple(stride) if isinstance(stride, (tuple, list)) else (stride, stride)
-    if len(values) != 2 or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) for s in values):
-        raise ValueError(f"Expected strides to be an int or a pair of ints. Received: strides={stride!r}")
-    if any(s < 1 for s in values):
-        raise ValueError(f"Expected strides >= 1. Received: strides={stride!r}")
-    return int(values[0]), int(values[1])
+    return checks.int_pair(stride, "strides")
 
 
 def _check_input(x: np.ndarray) -> None:
     if x.ndim != 4:
-        raise ValueError(
-            f"Expected a 4D input (batch, height, width, channels). Received shape {tuple(x.shape)}"
-        )
+        raise ValueError(f"Expected a 4D input (batch, height, width, channels). Received shape {tuple(x.shape)}")
 
 
 def _check_kernel(w: np.ndarray, name: str = "kernel") -> None:
@@ -138,18 +145,13 @@ def resolve_padding(padding, input_hw, kernel_hw, strides=(1, 1)) -> tuple[tuple
         )
 
     def _int(p):
-        if isinstance(p, bool) or not isinstance(p, numbers.Integral):
-            raise ValueError(
-                "Expected padding to be 'valid', 'same', a non-negative int, (ph, pw) or "
-                f"((top, bottom), (left, right)). Received: padding={padding!r}"
-            )
-        if p < 0:
-            raise ValueError(f"Expected padding >= 0. Received: padding={padding!r}")
-        return int(p)
+        return checks.non_negative_int(p, "padding")
 
     if isinstance(padding, (tuple, list)):
         if len(padding) != 2:
-            raise ValueError(f"Expected padding (ph, pw) or ((top, bottom), (left, right)). Received: padding={padding!r}")
+            raise ValueError(
+                f"Expected padding (ph, pw) or ((top, bottom), (left, right)). Received: padding={padding!r}"
+            )
         pairs = []
         for p in padding:
             if isinstance(p, (tuple, list)):
@@ -213,6 +215,7 @@ def _finish(y, b, dtype):
 # 1D and single-channel 2D (signal processing)
 # ---------------------------------------------------------------------------
 
+
 def convolve1d(signal, kernel, mode: str = "full") -> np.ndarray:
     """True 1D convolution ``s(t) = sum_a x(a) w(t - a)``, like ``np.convolve``.
 
@@ -222,24 +225,20 @@ def convolve1d(signal, kernel, mode: str = "full") -> np.ndarray:
 
     Introduced in notebook 01 (convolution).
     """
-    x = _array(signal, "signal")
-    w = _array(kernel, "kernel")
-    if x.ndim != 1 or w.ndim != 1:
-        raise ValueError(f"Expected 1D signal and kernel. Received shapes {x.shape} and {w.shape}")
-    if mode not in ("full", "same", "valid"):
-        raise ValueError(f"Expected mode 'full', 'same' or 'valid'. Received: mode={mode!r}")
+    x, w = _operands(signal, kernel, ("signal", "kernel"), 1)
+    mode = checks.one_of(mode, "mode", _MODES)
     n, m = len(x), len(w)
     # Pad with m - 1 zeros each side and slide the flipped kernel: the full convolution.
     xp = np.concatenate([np.zeros(m - 1, x.dtype), x, np.zeros(m - 1, x.dtype)])
     flipped = w[::-1]
-    full = np.array([np.dot(xp[t:t + m], flipped) for t in range(n + m - 1)])
+    full = np.array([np.dot(xp[t : t + m], flipped) for t in range(n + m - 1)])
     if mode == "full":
         return full
     short, long_ = min(n, m), max(n, m)
     if mode == "same":
         start = (short - 1) // 2
-        return full[start:start + long_]
-    return full[short - 1:long_]
+        return full[start : start + long_]
+    return full[short - 1 : long_]
 
 
 def conv1d_smooth(signal, width: int = 5, decay: float | None = None, causal: bool = True) -> np.ndarray:
@@ -257,13 +256,11 @@ def conv1d_smooth(signal, width: int = 5, decay: float | None = None, causal: bo
     x = _array(signal, "signal")
     if x.ndim != 1:
         raise ValueError(f"Expected a 1D signal. Received shape {x.shape}")
-    if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 1:
-        raise ValueError(f"Expected width >= 1. Received: width={width!r}")
+    checks.positive_int(width, "width")
     if decay is None:
         w = np.ones(width)
     else:
-        if not 0 < decay <= 1:
-            raise ValueError(f"Expected decay in (0, 1]. Received: decay={decay!r}")
+        decay = checks.number(decay, "decay", 0.0, 1.0, low_open=True)
         w = decay ** np.arange(width, dtype=np.float64)
     w = w / w.sum()
     if causal:
@@ -274,7 +271,7 @@ def conv1d_smooth(signal, width: int = 5, decay: float | None = None, causal: bo
 
 
 def correlate2d(image, kernel) -> np.ndarray:
-    """"Valid" 2D cross-correlation of one channel: what a CNN layer computes.
+    """ "Valid" 2D cross-correlation of one channel: what a CNN layer computes.
 
     ``out[i, j] = sum_{s,t} image[i + s, j + t] kernel[s, t]`` for every position
     where the kernel fits. The lecture's 5x5 image and X kernel give
@@ -282,10 +279,7 @@ def correlate2d(image, kernel) -> np.ndarray:
 
     Introduced in notebook 01 (convolution).
     """
-    x = _array(image, "image")
-    w = _array(kernel, "kernel")
-    if x.ndim != 2 or w.ndim != 2:
-        raise ValueError(f"Expected a 2D image and a 2D kernel. Received shapes {x.shape} and {w.shape}")
+    x, w = _operands(image, kernel, ("image", "kernel"), 2)
     kh, kw = w.shape
     if kh > x.shape[0] or kw > x.shape[1]:
         raise ValueError(
@@ -296,7 +290,7 @@ def correlate2d(image, kernel) -> np.ndarray:
     out = np.empty((oh, ow), dtype=_result_dtype(x, w))
     for i in range(oh):
         for j in range(ow):
-            out[i, j] = np.sum(x[i:i + kh, j:j + kw] * w)
+            out[i, j] = np.sum(x[i : i + kh, j : j + kw] * w)
     return out
 
 
@@ -311,12 +305,8 @@ def convolve2d(image, kernel, mode: str = "full") -> np.ndarray:
 
     Introduced in notebook 01 (convolution).
     """
-    x = _array(image, "image")
-    w = _array(kernel, "kernel")
-    if x.ndim != 2 or w.ndim != 2:
-        raise ValueError(f"Expected a 2D image and a 2D kernel. Received shapes {x.shape} and {w.shape}")
-    if mode not in ("full", "same", "valid"):
-        raise ValueError(f"Expected mode 'full', 'same' or 'valid'. Received: mode={mode!r}")
+    x, w = _operands(image, kernel, ("image", "kernel"), 2)
+    mode = checks.one_of(mode, "mode", _MODES)
     kh, kw = w.shape
     flipped = w[::-1, ::-1]
     if mode == "valid":
@@ -325,12 +315,13 @@ def convolve2d(image, kernel, mode: str = "full") -> np.ndarray:
     if mode == "full":
         return full
     top, left = (kh - 1) // 2, (kw - 1) // 2
-    return full[top:top + x.shape[0], left:left + x.shape[1]]
+    return full[top : top + x.shape[0], left : left + x.shape[1]]
 
 
 # ---------------------------------------------------------------------------
 # 4D convolution, four ways
 # ---------------------------------------------------------------------------
+
 
 def conv2d_direct(x, w, b=None, stride=1, padding="valid") -> np.ndarray:
     """2D convolution (cross-correlation) by its definition: loops over positions and filters.
@@ -347,7 +338,7 @@ def conv2d_direct(x, w, b=None, stride=1, padding="valid") -> np.ndarray:
     for n in range(xp.shape[0]):
         for i in range(oh):
             for j in range(ow):
-                patch = xp[n, i * sh:i * sh + kh, j * sw:j * sw + kw, :]
+                patch = xp[n, i * sh : i * sh + kh, j * sw : j * sw + kw, :]
                 for o in range(c_out):
                     y[n, i, j, o] = np.sum(patch * w[:, :, :, o])
     return _finish(y, b, dtype)
@@ -399,10 +390,10 @@ def conv2d_fft(x, w, b=None, stride=1, padding="valid") -> np.ndarray:
     xp, w, b, (sh, sw), dtype = _prepare(x, w, b, stride, padding)
     kh, kw = w.shape[:2]
     hp, wp = xp.shape[1:3]
-    x_f = np.fft.rfft2(xp, axes=(1, 2))                                    # (N, Hp, Wp//2+1, C)
-    w_f = np.fft.rfft2(w[::-1, ::-1], s=(hp, wp), axes=(0, 1))            # (Hp, Wp//2+1, C, D2)
+    x_f = np.fft.rfft2(xp, axes=(1, 2))  # (N, Hp, Wp//2+1, C)
+    w_f = np.fft.rfft2(w[::-1, ::-1], s=(hp, wp), axes=(0, 1))  # (Hp, Wp//2+1, C, D2)
     y_f = np.einsum("nhwc,hwco->nhwo", x_f, w_f)
-    y = np.fft.irfft2(y_f, s=(hp, wp), axes=(1, 2))[:, kh - 1:, kw - 1:, :]
+    y = np.fft.irfft2(y_f, s=(hp, wp), axes=(1, 2))[:, kh - 1 :, kw - 1 :, :]
     return _finish(y[:, ::sh, ::sw, :], b, dtype)
 
 
@@ -447,16 +438,17 @@ def conv2d_winograd(x, w, b=None, stride=1, padding="valid") -> np.ndarray:
     # Pad so every 2x2 output tile has its full 4x4 input tile (extra outputs are cropped).
     xp = np.pad(xp, ((0, 0), (0, 2 * th + 2 - hp), (0, 2 * tw + 2 - wp), (0, 0)))
     tiles = np.lib.stride_tricks.sliding_window_view(xp, (4, 4), axis=(1, 2))[:, ::2, ::2]  # (N, th, tw, C, 4, 4)
-    v = np.einsum("ij,nabcjk,lk->nabcil", bt, tiles, bt)         # B^T d B
-    u = np.einsum("ij,jkco,lk->ilco", g, w, g)                   # G g G^T, (4, 4, C, D2)
-    m = np.einsum("nabcxy,xyco->nabxyo", v, u)                   # 16 products per tile and (c, o)
-    y = np.einsum("ix,nabxyo,jy->naibjo", at, m, at)             # A^T M A -> (N, th, 2, tw, 2, D2)
+    v = np.einsum("ij,nabcjk,lk->nabcil", bt, tiles, bt)  # B^T d B
+    u = np.einsum("ij,jkco,lk->ilco", g, w, g)  # G g G^T, (4, 4, C, D2)
+    m = np.einsum("nabcxy,xyco->nabxyo", v, u)  # 16 products per tile and (c, o)
+    y = np.einsum("ix,nabxyo,jy->naibjo", at, m, at)  # A^T M A -> (N, th, 2, tw, 2, D2)
     y = y.reshape(n, 2 * th, 2 * tw, -1)[:, :oh, :ow, :]
     return _finish(y, b, dtype)
 
 
-def winograd_multiplications(output_height: int = 2, output_width: int = 2, in_channels: int = 1,
-                             out_channels: int = 1) -> dict:
+def winograd_multiplications(
+    output_height: int = 2, output_width: int = 2, in_channels: int = 1, out_channels: int = 1
+) -> dict:
     """Multiplications of the direct method and of F(2x2, 3x3) for a 3x3 convolution.
 
     Direct: ``9`` per output value and channel pair. Winograd: ``16`` per 2x2
@@ -466,10 +458,13 @@ def winograd_multiplications(output_height: int = 2, output_width: int = 2, in_c
 
     Introduced in notebook 01 (convolution).
     """
-    for name, value in [("output_height", output_height), ("output_width", output_width),
-                        ("in_channels", in_channels), ("out_channels", out_channels)]:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"Expected {name} to be a positive integer. Received: {name}={value!r}")
+    for name, value in [
+        ("output_height", output_height),
+        ("output_width", output_width),
+        ("in_channels", in_channels),
+        ("out_channels", out_channels),
+    ]:
+        checks.positive_int(value, name)
     pairs = in_channels * out_channels
     tiles = -(-output_height // 2) * -(-output_width // 2)
     direct = output_height * output_width * 9 * pairs
@@ -499,6 +494,7 @@ def conv2d(x, w, b=None, stride=1, padding="valid", method: str = "im2col") -> n
 # ---------------------------------------------------------------------------
 # 1x1, depthwise, separable
 # ---------------------------------------------------------------------------
+
 
 def pointwise_conv2d(x, w, b=None) -> np.ndarray:
     """1x1 ("pointwise") convolution: a linear map of the channels at every pixel.
@@ -537,7 +533,7 @@ def depthwise_conv2d(x, w, b=None, stride=1, padding="valid") -> np.ndarray:
     strides = _strides(stride)
     xp = pad_input(x_arr, (kh, kw), strides, padding)
     dtype = _result_dtype(x_arr, w)
-    windows = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2))[:, ::strides[0], ::strides[1]]
+    windows = np.lib.stride_tricks.sliding_window_view(xp, (kh, kw), axis=(1, 2))[:, :: strides[0], :: strides[1]]
     y = np.einsum("nijcpq,pqcm->nijcm", windows, w)
     y = y.reshape(y.shape[0], y.shape[1], y.shape[2], c * m)
     return _finish(y, b, dtype)
@@ -557,6 +553,7 @@ def separable_conv2d(x, depthwise_w, pointwise_w, b=None, stride=1, padding="val
     if pw.ndim == 4 and pw.shape[2] != z.shape[-1]:
         raise ValueError(
             f"Expected a pointwise kernel with {z.shape[-1]} input channels (C x depth_multiplier) to follow "
-            f"the depthwise kernel of shape {tuple(np.shape(depthwise_w))}. Received pointwise kernel shape {tuple(pw.shape)}"
+            f"the depthwise kernel of shape {tuple(np.shape(depthwise_w))}. "
+            f"Received pointwise kernel shape {tuple(pw.shape)}"
         )
     return pointwise_conv2d(z, pw, b)

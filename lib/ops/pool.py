@@ -18,21 +18,22 @@ height and width and never the depth.
 size"). ``padding`` is ``"valid"`` (windows that fit) or ``"same"`` (Keras /
 TensorFlow: output ``ceil(size / stride)``; the extra rows/columns go at the
 bottom/right; padded positions are ignored - never the max, not counted in the
-average).
+average). Output sizes and "same" padding come from :mod:`lib.flops`
+(:func:`lib.flops.conv_output_size`, :func:`lib.flops.same_padding`): a pooling
+window slides like a convolution kernel.
 
 Introduced in notebook 02 (pooling and the anatomy of a CNN).
 """
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from lib import checks
+from lib.flops import conv_output_size, same_padding
 
 __all__ = [
     "POOL_MODES",
-    "pool_output_size",
-    "pool_padding",
     "pool_windows",
     "pool2d",
     "max_pool2d",
@@ -52,20 +53,6 @@ POOL_MODES = ("max", "average", "l2")
 # validation
 # ---------------------------------------------------------------------------
 
-def _pair(value, name: str) -> tuple[int, int]:
-    values = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in values):
-        raise ValueError(f"Expected {name} to be an int or a pair of ints. Received: {name}={value!r}")
-    if any(v < 1 for v in values):
-        raise ValueError(f"Expected {name} >= 1. Received: {name}={value!r}")
-    return int(values[0]), int(values[1])
-
-
-def _padding(padding) -> str:
-    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-        raise ValueError(f"Expected padding to be 'valid' or 'same'. Received: padding={padding!r}")
-    return padding.lower()
-
 
 def _input(x, rank: int = 4) -> np.ndarray:
     if hasattr(x, "numpy"):
@@ -74,9 +61,7 @@ def _input(x, rank: int = 4) -> np.ndarray:
     if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise ValueError(f"Expected a numeric array. Received dtype {x.dtype}")
     if x.ndim != rank:
-        raise ValueError(
-            f"Expected a 4D input (batch, height, width, channels). Received shape {tuple(x.shape)}"
-        )
+        raise ValueError(f"Expected a 4D input (batch, height, width, channels). Received shape {tuple(x.shape)}")
     if x.size == 0:
         raise ValueError(f"Expected a non-empty input. Received shape {tuple(x.shape)}")
     if not np.issubdtype(x.dtype, np.floating):
@@ -85,59 +70,29 @@ def _input(x, rank: int = 4) -> np.ndarray:
 
 
 def _arguments(pool_size, strides, padding):
-    pool = _pair(pool_size, "pool_size")
-    stride = pool if strides is None else _pair(strides, "strides")
-    return pool, stride, _padding(padding)
+    pool = checks.int_pair(pool_size, "pool_size")
+    stride = pool if strides is None else checks.int_pair(strides, "strides")
+    return pool, stride, checks.one_of(padding, "padding", ("valid", "same"))
 
 
-# ---------------------------------------------------------------------------
-# sizes
-# ---------------------------------------------------------------------------
-
-def pool_output_size(input_size: int, pool_size: int, stride: int | None = None, padding: str = "valid") -> int:
-    """Output length of a pooling along one axis, as Keras computes it.
-
-    ``"valid"``: ``floor((I - K) / S) + 1`` (raises when the window is larger
-    than the input); ``"same"``: ``ceil(I / S)``. ``stride=None`` means ``K``.
-
-    Introduced in notebook 02 (pooling and the anatomy of a CNN).
-    """
-    if isinstance(input_size, bool) or not isinstance(input_size, numbers.Integral) or input_size < 1:
-        raise ValueError(f"Expected input_size to be a positive integer. Received: input_size={input_size!r}")
-    (k, _), (s, _), padding = _arguments(pool_size, stride, padding)
+def _pads(size: int, k: int, s: int, padding: str) -> tuple[int, int]:
+    """Positions added ``(before, after)`` along one axis (``"valid"``: none, and the window must fit)."""
     if padding == "same":
-        return -(-int(input_size) // s)
-    if k > input_size:
-        raise ValueError(
-            f"Pool window of size {k} is larger than the input ({input_size}). "
-            f"Received: input_size={input_size}, pool_size={pool_size!r}, padding='valid'"
-        )
-    return (int(input_size) - k) // s + 1
-
-
-def pool_padding(input_size: int, pool_size: int, stride: int | None = None,
-                 padding: str = "valid") -> tuple[int, int]:
-    """Positions added ``(before, after)`` along one axis; ``"same"`` puts the odd one after.
-
-    Introduced in notebook 02 (pooling and the anatomy of a CNN).
-    """
-    out = pool_output_size(input_size, pool_size, stride, padding)
-    if _padding(padding) == "valid":
-        return 0, 0
-    (k, _), (s, _), _ = _arguments(pool_size, stride, padding)
-    total = max((out - 1) * s + k - int(input_size), 0)
-    return total // 2, total - total // 2
+        return same_padding(size, k, s)
+    conv_output_size(size, k, s)  # raises when the window is larger than the input
+    return 0, 0
 
 
 # ---------------------------------------------------------------------------
 # windows and the three reductions
 # ---------------------------------------------------------------------------
 
+
 def _windows(x: np.ndarray, pool, stride, padding, fill):
     """Windows (N, OH, OW, C, kh*kw) of ``x`` padded with ``fill``, and the padding used."""
     (kh, kw), (sh, sw) = pool, stride
-    ph = pool_padding(x.shape[1], kh, sh, padding)
-    pw = pool_padding(x.shape[2], kw, sw, padding)
+    ph = _pads(x.shape[1], kh, sh, padding)
+    pw = _pads(x.shape[2], kw, sw, padding)
     if any(ph + pw):
         x = np.pad(x, ((0, 0), ph, pw, (0, 0)), constant_values=fill)
     view = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))  # N, H', W', C, kh, kw
@@ -201,9 +156,7 @@ def pool2d(x, pool_size=2, strides=None, padding="valid", mode: str = "max") -> 
     Introduced in notebook 02 (pooling and the anatomy of a CNN).
     """
     functions = {"max": max_pool2d, "average": average_pool2d, "l2": l2_pool2d}
-    if mode not in functions:
-        raise ValueError(f"Expected mode to be one of {POOL_MODES}. Received: mode={mode!r}")
-    return functions[mode](x, pool_size, strides, padding)
+    return functions[checks.one_of(mode, "mode", POOL_MODES)](x, pool_size, strides, padding)
 
 
 def global_max_pool2d(x, keepdims: bool = False) -> np.ndarray:
@@ -227,6 +180,7 @@ def global_average_pool2d(x, keepdims: bool = False) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # max pooling's gradient
 # ---------------------------------------------------------------------------
+
 
 def max_pool2d_argmax(x, pool_size=2, strides=None, padding="valid") -> tuple[np.ndarray, np.ndarray]:
     """Where each window's maximum sits in the input: ``(rows, cols)``, each ``(batch, out_h, out_w, channels)``.
@@ -257,8 +211,7 @@ def max_pool2d_backward(x, grad_output, pool_size=2, strides=None, padding="vali
     rows, cols = max_pool2d_argmax(x, pool_size, strides, padding)
     if grad_output.shape != rows.shape:
         raise ValueError(
-            f"Expected grad_output of shape {rows.shape} (the pooled output). "
-            f"Received shape {tuple(grad_output.shape)}"
+            f"Expected grad_output of shape {rows.shape} (the pooled output). Received shape {tuple(grad_output.shape)}"
         )
     n, _, _, c = rows.shape
     batch = np.broadcast_to(np.arange(n)[:, None, None, None], rows.shape)

@@ -53,8 +53,9 @@ def pytest_collection_modifyitems(config, items):
         marker = item.get_closest_marker("tf_only")
         if marker is not None:
             why = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
-            item.add_marker(pytest.mark.skip(
-                reason=f"needs the TensorFlow backend ({why}); KERAS_BACKEND is {BACKEND}"))
+            item.add_marker(
+                pytest.mark.skip(reason=f"needs the TensorFlow backend ({why}); KERAS_BACKEND is {BACKEND}")
+            )
 
 
 @pytest.fixture
@@ -82,6 +83,7 @@ def shapes_only():
 @pytest.fixture(scope="session")
 def forward():
     """``forward(model, x)``: the model's inference output on one batch, as NumPy (see the module doc)."""
+
     def run(model, x):
         if BACKEND == "jax":
             return model.predict(x, batch_size=len(x), verbose=0)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from keras import ops
 
-from lib import activations, autodiff
+from lib import activations, autodiff, gradcheck
 
 # A grid that avoids the kink at 0 (derivatives there are a convention, tested apart).
 GRID = np.concatenate([np.linspace(-6, -0.01, 40), np.linspace(0.01, 6, 40)]).astype(np.float32)
@@ -21,6 +21,20 @@ def np_(t):
 def autodiff_derivative(f, x):
     _, grad = autodiff.value_and_input_grad(lambda v: ops.sum(f(v)), x)
     return np_(grad)
+
+
+def config_and_keras_file_round_trip(model, name, x, tmp_path):
+    """The layer ``name`` rebuilt from its config (returned), and ``model`` saved as .keras and loaded back with
+    that layer's class and equal predictions."""
+    layer = model.get_layer(name)
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded.get_layer(name), type(layer))
+    np.testing.assert_allclose(np_(loaded.predict(x, verbose=0)), np_(model.predict(x, verbose=0)), rtol=1e-6)
+    return clone
 
 
 def sigmoid(x):
@@ -48,8 +62,7 @@ def test_derivative_matches_autodiff(name):
 def test_derivative_matches_central_differences(name):
     ours, derivative, _ = activations.FUNCTIONS[name]
     x = GRID.astype(np.float64)
-    h = 1e-5
-    numeric = (np_(ours(x + h)) - np_(ours(x - h))) / (2 * h)
+    numeric = gradcheck.numerical_gradient(lambda a: np.sum(np_(ours(a))), x)  # elementwise: d sum / d x_i = f'(x_i)
     np.testing.assert_allclose(np_(derivative(x)), numeric, rtol=1e-5, atol=1e-6)
 
 
@@ -61,7 +74,9 @@ def test_numpy_references():
     np.testing.assert_allclose(np_(activations.elu(x, 0.7)), np.where(x > 0, x, 0.7 * np.expm1(x)), rtol=1e-12)
     np.testing.assert_allclose(
         np_(activations.selu(x)),
-        activations.SELU_SCALE * np.where(x > 0, x, activations.SELU_ALPHA * np.expm1(x)), rtol=1e-12)
+        activations.SELU_SCALE * np.where(x > 0, x, activations.SELU_ALPHA * np.expm1(x)),
+        rtol=1e-12,
+    )
 
 
 def test_relu_family_at_zero_follows_the_lecture():
@@ -76,28 +91,40 @@ def test_relu_family_at_zero_follows_the_lecture():
 @pytest.mark.tf_only("at 0 TensorFlow's autodiff gives leaky ReLU the negative slope, JAX's gives 1")
 def test_leaky_relu_at_zero_follows_tensorflow():
     zero = np.zeros(3, np.float32)
-    np.testing.assert_array_equal(np_(activations.leaky_relu_grad(zero)),
-                                  autodiff_derivative(keras.activations.leaky_relu, zero))
+    np.testing.assert_array_equal(
+        np_(activations.leaky_relu_grad(zero)), autodiff_derivative(keras.activations.leaky_relu, zero)
+    )
 
 
 @pytest.mark.parametrize("slope", [0.0, 0.01, 0.2, 0.3, 0.5])
 def test_leaky_relu_matches_keras_function_and_layer(slope):
-    np.testing.assert_allclose(np_(activations.leaky_relu(GRID, slope)),
-                               np_(keras.activations.leaky_relu(GRID, negative_slope=slope)), rtol=1e-6)
-    np.testing.assert_allclose(np_(activations.leaky_relu(GRID, slope)),
-                               np_(keras.layers.LeakyReLU(negative_slope=slope)(GRID)), rtol=1e-6)
-    np.testing.assert_allclose(np_(activations.leaky_relu_grad(GRID, slope)),
-                               autodiff_derivative(lambda v: keras.activations.leaky_relu(v, slope), GRID))
+    np.testing.assert_allclose(
+        np_(activations.leaky_relu(GRID, slope)),
+        np_(keras.activations.leaky_relu(GRID, negative_slope=slope)),
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        np_(activations.leaky_relu(GRID, slope)), np_(keras.layers.LeakyReLU(negative_slope=slope)(GRID)), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        np_(activations.leaky_relu_grad(GRID, slope)),
+        autodiff_derivative(lambda v: keras.activations.leaky_relu(v, slope), GRID),
+    )
 
 
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0])
 def test_elu_matches_keras_function_and_layer(alpha):
-    np.testing.assert_allclose(np_(activations.elu(GRID, alpha)), np_(keras.activations.elu(GRID, alpha=alpha)),
-                               rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(np_(activations.elu(GRID, alpha)), np_(keras.layers.ELU(alpha=alpha)(GRID)),
-                               rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(np_(activations.elu_grad(GRID, alpha)),
-                               autodiff_derivative(lambda v: activations.elu(v, alpha), GRID), rtol=1e-5)
+    np.testing.assert_allclose(
+        np_(activations.elu(GRID, alpha)), np_(keras.activations.elu(GRID, alpha=alpha)), rtol=1e-6, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        np_(activations.elu(GRID, alpha)), np_(keras.layers.ELU(alpha=alpha)(GRID)), rtol=1e-6, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        np_(activations.elu_grad(GRID, alpha)),
+        autodiff_derivative(lambda v: activations.elu(v, alpha), GRID),
+        rtol=1e-5,
+    )
 
 
 def test_relu_matches_keras_layer():
@@ -132,12 +159,15 @@ def test_prelu_learns_its_slope():
     np.testing.assert_allclose(np_(layer.alpha), 0.25, atol=0.02)
 
 
-@pytest.mark.parametrize("fn,kwargs,bad", [
-    (activations.leaky_relu, {"negative_slope": "0.2"}, "negative_slope"),
-    (activations.elu, {"alpha": None}, "alpha"),
-    (activations.stepped_sigmoid, {"n": 0}, "n"),
-    (activations.stepped_sigmoid, {"n": 2.5}, "n"),
-])
+@pytest.mark.parametrize(
+    "fn,kwargs,bad",
+    [
+        (activations.leaky_relu, {"negative_slope": "0.2"}, "negative_slope"),
+        (activations.elu, {"alpha": None}, "alpha"),
+        (activations.stepped_sigmoid, {"n": 0}, "n"),
+        (activations.stepped_sigmoid, {"n": 2.5}, "n"),
+    ],
+)
 def test_bad_arguments_raise(fn, kwargs, bad):
     with pytest.raises(ValueError, match=f"Received: {bad}="):
         fn(GRID, **kwargs)
@@ -205,23 +235,15 @@ def test_rrelu_draws_new_slopes_each_call_and_is_reproducible_from_its_seed():
     np.testing.assert_array_equal(first, np_(b(x, training=True)))
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"lower": 0.5, "upper": 0.1}, "Expected lower <= upper. Received: lower=0.5, upper=0.1"),
-    ({"lower": -0.1, "upper": 0.1}, "Expected lower >= 0"),
-    ({"lower": "a"}, "Expected lower to be a number"),
-])
-def test_rrelu_bad_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        activations.RReLU(**kwargs)
-
-
 def _rrelu_model():
-    return keras.Sequential([
-        keras.Input((6,)),
-        keras.layers.Dense(8, name="dense"),
-        activations.RReLU(0.1, 0.3, seed=2, name="rrelu"),
-        keras.layers.Dense(2, name="out"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(8, name="dense"),
+            activations.RReLU(0.1, 0.3, seed=2, name="rrelu"),
+            keras.layers.Dense(2, name="out"),
+        ]
+    )
 
 
 def test_rrelu_layer_training_step_config_and_save_load(tmp_path):
@@ -235,16 +257,8 @@ def test_rrelu_layer_training_step_config_and_save_load(tmp_path):
     model.fit(x, y, epochs=1, batch_size=32, verbose=0)
     assert not np.allclose(before, np_(model.get_layer("dense").kernel))
 
-    layer = model.get_layer("rrelu")
-    clone = activations.RReLU.from_config(layer.get_config())
+    clone = config_and_keras_file_round_trip(model, "rrelu", x, tmp_path)
     assert (clone.lower, clone.upper, clone.seed) == (0.1, 0.3, 2)
-    assert clone.get_config() == layer.get_config()
-
-    path = tmp_path / "rrelu.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert isinstance(loaded.get_layer("rrelu"), activations.RReLU)
-    np.testing.assert_allclose(np_(loaded.predict(x, verbose=0)), np_(model.predict(x, verbose=0)), rtol=1e-6)
 
 
 def test_rrelu_output_shape():
@@ -291,11 +305,14 @@ def test_maxout_with_one_piece_is_a_dense_layer():
     np.testing.assert_allclose(out, np_(dense(x)), rtol=1e-6)
 
 
-@pytest.mark.parametrize("weights,target", [
-    (([1.0, 0.0], [0.0, 0.0]), lambda x: np.maximum(x, 0)),      # ReLU = max(x, 0)
-    (([1.0, -1.0], [0.0, 0.0]), np.abs),                         # |x| = max(x, -x)
-    (([1.0, 0.1], [0.0, 0.0]), lambda x: np.maximum(x, 0.1 * x)),  # leaky ReLU
-])
+@pytest.mark.parametrize(
+    "weights,target",
+    [
+        (([1.0, 0.0], [0.0, 0.0]), lambda x: np.maximum(x, 0)),  # ReLU = max(x, 0)
+        (([1.0, -1.0], [0.0, 0.0]), np.abs),  # |x| = max(x, -x)
+        (([1.0, 0.1], [0.0, 0.0]), lambda x: np.maximum(x, 0.1 * x)),  # leaky ReLU
+    ],
+)
 def test_maxout_with_two_pieces_represents_relu_abs_and_leaky_relu(weights, target):
     layer = activations.Maxout(1, 2)
     layer.build((None, 1))
@@ -308,8 +325,12 @@ def test_maxout_with_two_pieces_represents_relu_abs_and_leaky_relu(weights, targ
 @settings(max_examples=25, deadline=None)
 @given(a=st.floats(-5, 5), b=st.floats(-5, 5), seed=st.integers(0, 1000))
 def test_maxout_unit_is_convex(a, b, seed):
-    layer = activations.Maxout(3, 4, kernel_initializer=keras.initializers.RandomNormal(seed=seed),
-                               bias_initializer=keras.initializers.RandomNormal(seed=seed + 1))
+    layer = activations.Maxout(
+        3,
+        4,
+        kernel_initializer=keras.initializers.RandomNormal(seed=seed),
+        bias_initializer=keras.initializers.RandomNormal(seed=seed + 1),
+    )
     direction = np.random.default_rng(seed).standard_normal(5).astype(np.float32)
     xa, xb = a * direction, b * direction
     points = np.stack([xa, xb, (xa + xb) / 2])
@@ -317,22 +338,14 @@ def test_maxout_unit_is_convex(a, b, seed):
     assert np.all(fm <= (fa + fb) / 2 + 1e-4)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"units": 3, "pieces": 0}, "Expected pieces to be an integer >= 1. Received: pieces=0"),
-    ({"units": 3, "pieces": 1.5}, "Expected pieces to be an integer >= 1"),
-    ({"units": 0, "pieces": 2}, "Expected units to be a positive integer. Received: units=0"),
-])
-def test_maxout_bad_arguments_raise(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        activations.Maxout(**kwargs)
-
-
 def _maxout_model():
-    return keras.Sequential([
-        keras.Input((6,)),
-        activations.Maxout(5, 3, name="maxout"),
-        keras.layers.Dense(3, name="out"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((6,)),
+            activations.Maxout(5, 3, name="maxout"),
+            keras.layers.Dense(3, name="out"),
+        ]
+    )
 
 
 def test_maxout_training_step_config_and_save_load(tmp_path):
@@ -348,22 +361,49 @@ def test_maxout_training_step_config_and_save_load(tmp_path):
     assert not np.allclose(before, np_(layer.kernel))
     assert model.evaluate(x, y, verbose=0) < loss_before
 
-    clone = activations.Maxout.from_config(layer.get_config())
+    clone = config_and_keras_file_round_trip(model, "maxout", x, tmp_path)
     assert (clone.units, clone.pieces) == (5, 3)
-    assert clone.get_config() == layer.get_config()
-
-    path = tmp_path / "maxout.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert isinstance(loaded.get_layer("maxout"), activations.Maxout)
-    np.testing.assert_allclose(np_(loaded.predict(x, verbose=0)), np_(model.predict(x, verbose=0)), rtol=1e-6)
 
 
-@pytest.mark.parametrize("initializer,variance", [("lecun_normal", lambda i, u, k: 1 / i),
-                                                  ("he_normal", lambda i, u, k: 2 / i),
-                                                  ("glorot_normal", lambda i, u, k: 2 / (i + u * k))])
+@pytest.mark.parametrize(
+    "initializer,variance",
+    [
+        ("lecun_normal", lambda i, u, k: 1 / i),
+        ("he_normal", lambda i, u, k: 2 / i),
+        ("glorot_normal", lambda i, u, k: 2 / (i + u * k)),
+    ],
+)
 def test_maxout_kernel_is_initialised_like_a_dense_kernel(initializer, variance):
     input_dim, units, pieces = 400, 50, 3
     layer = activations.Maxout(units, pieces, kernel_initializer=initializer)
     layer.build((None, input_dim))
     np.testing.assert_allclose(np_(layer.kernel).var(), variance(input_dim, units, pieces), rtol=0.03)
+
+
+# --------------------------------------------------------------------------- #
+# Bad layer arguments
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize(
+    "layer,kwargs,match",
+    [
+        (activations.RReLU, {"lower": 0.5, "upper": 0.1}, "Expected lower <= upper. Received: lower=0.5, upper=0.1"),
+        (activations.RReLU, {"lower": -0.1, "upper": 0.1}, r"Expected lower >= 0. Received: lower=-0.1"),
+        (activations.RReLU, {"lower": "a"}, r"Expected lower >= 0. Received: lower='a'"),
+        (activations.RReLU, {"upper": float("nan")}, "Expected upper to be a finite number. Received: upper=nan"),
+        (activations.Maxout, {"units": 3, "pieces": 0}, "Expected pieces to be a positive integer. Received: pieces=0"),
+        (
+            activations.Maxout,
+            {"units": 3, "pieces": 1.5},
+            "Expected pieces to be a positive integer. Received: pieces=1.5",
+        ),
+        (
+            activations.Maxout,
+            {"units": True, "pieces": 2},
+            "Expected units to be a positive integer. Received: units=True",
+        ),
+        (activations.Maxout, {"units": 0, "pieces": 2}, "Expected units to be a positive integer. Received: units=0"),
+    ],
+)
+def test_layers_reject_bad_arguments(layer, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        layer(**kwargs)

@@ -1,15 +1,15 @@
-"""lib.anatomy: hand counts of shapes, parameters and activations against Keras's own."""
+"""lib.anatomy: hand counts of shapes, parameters and activations against Keras's own and lib.flops.profile."""
 
 import itertools
 import math
 
 import keras
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib import anatomy as A
+from lib import flops
 
 
 def assert_matches_keras(model, rows):
@@ -24,14 +24,16 @@ def assert_matches_keras(model, rows):
 
 
 # ---------------------------------------------------------------- one axis
-@pytest.mark.parametrize("size,window,stride,padding", list(itertools.product([5, 8, 13], [1, 3, 5], [1, 2, 3],
-                                                                             ["valid", "same"])))
-def test_output_size_matches_keras_conv_and_pool(size, window, stride, padding):
+@pytest.mark.parametrize(
+    "size,window,stride,padding", list(itertools.product([5, 8, 13], [1, 3, 5], [1, 2, 3], ["valid", "same"]))
+)
+def test_conv_and_pool_specs_size_their_output_like_keras(size, window, stride, padding):
     if padding == "valid" and window > size:
         return
     conv = keras.layers.Conv2D(1, window, stride, padding).compute_output_shape((1, size, size, 1))
     pool = keras.layers.MaxPooling2D(window, stride, padding).compute_output_shape((1, size, size, 1))
-    assert A.output_size(size, window, stride, padding) == conv[1] == pool[1]
+    assert A.walk((size, size, 1), [A.Conv(1, window, stride, padding)])[1].output_shape == tuple(conv[1:])
+    assert A.walk((size, size, 1), [A.Pool(window, stride, padding)])[1].output_shape == tuple(pool[1:])
 
 
 def test_deck_examples():
@@ -47,56 +49,71 @@ def test_deck_examples():
 
 
 # ---------------------------------------------------------------- against Keras models
-def test_counts_a_hand_written_keras_model_with_every_supported_layer():
+EVERY_SPEC = [
+    A.Conv(8, 3, padding="same", name="c1"),
+    A.BatchNorm(name="bn"),
+    A.Elementwise("relu", name="act"),
+    A.Pool(2, name="p1"),
+    A.Conv(12, (3, 2), strides=(2, 1), use_bias=False, name="c2"),
+    A.Pool(3, 1, padding="same", mode="average", name="p2"),
+    A.Conv(6, 1, name="c3"),
+    A.GlobalPool("max", name="gmp"),
+    A.Elementwise("dropout", name="drop"),
+    A.Dense(5, activation="softmax", name="out"),
+]
+
+
+def test_every_kind_of_spec_matches_keras_and_the_profiler():
     keras.backend.clear_session()
-    model = keras.Sequential([
-        keras.Input((20, 18, 3)),
-        keras.layers.Conv2D(8, 3, padding="same", name="c1"),
-        keras.layers.BatchNormalization(name="bn"),
-        keras.layers.Activation("relu", name="act"),
-        keras.layers.MaxPooling2D(2, name="p1"),
-        keras.layers.Conv2D(12, (3, 2), strides=(2, 1), use_bias=False, name="c2"),
-        keras.layers.ReLU(name="relu"),
-        keras.layers.AveragePooling2D(3, strides=1, padding="same", name="p2"),
-        keras.layers.Conv2D(6, 1, name="c3"),
-        keras.layers.GlobalMaxPooling2D(name="gmp"),
-        keras.layers.Dropout(0.3, name="drop"),
-        keras.layers.Dense(5, activation="softmax", name="out"),
-    ])
-    rows = A.count(model)
+    model = A.to_keras((20, 18, 3), EVERY_SPEC)
+    rows = A.walk((20, 18, 3), EVERY_SPEC)
     assert_matches_keras(model, rows)
     assert [r.kind for r in rows[1:4]] == ["conv", "batch_norm", "elementwise"]
+    # lib.flops.profile counts the built model layer by layer: the same parameters and activations
+    profiled = flops.profile(model)
+    assert [(r.params, r.activations) for r in profiled] == [(r.params, r.activations) for r in rows]
 
 
 def test_flatten_then_dense_and_global_average():
     keras.backend.clear_session()
-    for head in ([keras.layers.Flatten(name="f")], [keras.layers.GlobalAveragePooling2D(name="g")]):
-        model = keras.Sequential([keras.Input((9, 9, 2)), keras.layers.Conv2D(4, 3, name="c"), *head,
-                                  keras.layers.Dense(3, name="d")])
-        assert_matches_keras(model, A.count(model))
+    for head in ([A.Flatten(name="f")], [A.GlobalPool(name="g")]):
+        spec = [A.Conv(4, 3, name="c"), *head, A.Dense(3, name="d")]
+        assert_matches_keras(A.to_keras((9, 9, 2), spec), A.walk((9, 9, 2), spec))
 
 
-@pytest.mark.parametrize("spec", [
-    [A.Conv(4, 3), A.Pool(2), A.Flatten(), A.Dense(7)],
-    [A.Conv(3, (5, 3), strides=2, padding="same"), A.Pool(3, 2, padding="same", mode="average"), A.GlobalPool()],
-    [A.Conv(6, 1, use_bias=False), A.BatchNorm(), A.Elementwise("relu"), A.Pool((2, 3)), A.Flatten(),
-     A.Elementwise("dropout"), A.Dense(4, activation="softmax")],
-])
-def test_to_keras_round_trip(spec):
+@pytest.mark.parametrize(
+    "spec",
+    [
+        [A.Conv(4, 3), A.Pool(2), A.Flatten(), A.Dense(7)],
+        [A.Conv(3, (5, 3), strides=2, padding="same"), A.Pool(3, 2, padding="same", mode="average"), A.GlobalPool()],
+        [
+            A.Conv(6, 1, use_bias=False),
+            A.BatchNorm(),
+            A.Elementwise("relu"),
+            A.Pool((2, 3)),
+            A.Flatten(),
+            A.Elementwise("dropout"),
+            A.Dense(4, activation="softmax"),
+        ],
+    ],
+)
+def test_to_keras_builds_what_walk_counts(spec):
     keras.backend.clear_session()
     model = A.to_keras((16, 15, 2), spec)
-    rows = A.walk((16, 15, 2), spec)
-    assert_matches_keras(model, rows)
-    shape, back = A.from_keras(model)
-    assert shape == (16, 15, 2)
-    assert [r.params for r in A.walk(shape, back)] == [r.params for r in rows]
+    assert_matches_keras(model, A.walk((16, 15, 2), spec))
 
 
 @settings(max_examples=12, deadline=None)
 @given(
-    side=st.integers(8, 20), channels=st.integers(1, 3),
-    convs=st.lists(st.tuples(st.integers(1, 6), st.integers(1, 3), st.integers(1, 2),
-                             st.sampled_from(["valid", "same"]), st.booleans()), min_size=1, max_size=3),
+    side=st.integers(8, 20),
+    channels=st.integers(1, 3),
+    convs=st.lists(
+        st.tuples(
+            st.integers(1, 6), st.integers(1, 3), st.integers(1, 2), st.sampled_from(["valid", "same"]), st.booleans()
+        ),
+        min_size=1,
+        max_size=3,
+    ),
     units=st.integers(1, 9),
 )
 def test_random_stacks_match_keras(shapes_only, side, channels, convs, units):
@@ -146,26 +163,24 @@ def test_dense_on_maps_and_conv_on_vectors_raise():
         A.walk((4, 4, 1), [A.Flatten(), A.Conv(3, 1)])
 
 
-@pytest.mark.parametrize("make,match", [
-    (lambda: A.Conv(0, 3), r"Expected filters to be a positive integer. Received: filters=0"),
-    (lambda: A.Conv(3, 0), r"Expected kernel_size >= 1"),
-    (lambda: A.Pool(0), r"Expected pool_size >= 1. Received: pool_size=0"),
-    (lambda: A.Pool(2, 0), r"Expected strides >= 1. Received: strides=0"),
-    (lambda: A.Pool(2, mode="l2"), r"Expected mode to be 'max' or 'average'"),
-    (lambda: A.Conv(3, 3, padding="full"), r"Expected padding to be 'valid' or 'same'"),
-    (lambda: A.Dense(0), r"Expected units to be a positive integer"),
-    (lambda: A.walk((28, 28), []), r"Expected input_shape \(height, width, channels\)"),
-    (lambda: A.walk((28, 28, 1), ["conv"]), r"Expected lib.anatomy layer specs"),
-])
+@pytest.mark.parametrize(
+    "make,match",
+    [
+        (lambda: A.Conv(0, 3), r"Expected filters to be a positive integer. Received: filters=0"),
+        (lambda: A.Conv(True, 3), r"Expected filters to be a positive integer. Received: filters=True"),
+        (
+            lambda: A.Conv(3, 0),
+            r"Expected kernel_size to be an integer >= 1 or a pair of them. Received: kernel_size=0",
+        ),
+        (lambda: A.Pool(0), r"Expected pool_size to be an integer >= 1 or a pair of them. Received: pool_size=0"),
+        (lambda: A.Pool(2, 0), r"Expected strides to be an integer >= 1 or a pair of them. Received: strides=0"),
+        (lambda: A.Pool(2, mode="l2"), r"Expected mode to be one of \['max', 'average'\]. Received: mode='l2'"),
+        (lambda: A.Conv(3, 3, padding="full"), r"Expected padding to be one of \['valid', 'same'\]"),
+        (lambda: A.Dense(0), r"Expected units to be a positive integer"),
+        (lambda: A.walk((28, 28), []), r"Expected input_shape \(height, width, channels\)"),
+        (lambda: A.walk((28, 28, 1), ["conv"]), r"Expected lib.anatomy layer specs"),
+    ],
+)
 def test_bad_specs_raise(make, match):
     with pytest.raises(ValueError, match=match):
         make()
-
-
-def test_unknown_keras_layer_raises():
-    keras.backend.clear_session()
-    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.DepthwiseConv2D(3, name="dw")])
-    with pytest.raises(ValueError, match=r"does not know how to count layer 'dw' of class DepthwiseConv2D"):
-        A.count(model)
-    with pytest.raises(ValueError, match=r"Expected a keras.Model"):
-        A.from_keras(np.zeros(3))

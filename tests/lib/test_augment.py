@@ -38,8 +38,9 @@ def test_mixup_matches_numpy_formula(alpha, shape):
     out = augment.mixup(x, y, alpha=alpha, rng=1)
     lam, p = out.lam, out.partner
     assert sorted(p) == list(range(len(x)))
-    np.testing.assert_allclose(out.images, lam[:, None, None, None] * x + (1 - lam[:, None, None, None]) * x[p],
-                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        out.images, lam[:, None, None, None] * x + (1 - lam[:, None, None, None]) * x[p], rtol=1e-6, atol=1e-7
+    )
     np.testing.assert_allclose(out.labels, lam[:, None] * y + (1 - lam[:, None]) * y[p], rtol=1e-6, atol=1e-7)
     np.testing.assert_array_equal(out.weight, lam)
     assert out.mask is None
@@ -211,8 +212,9 @@ def test_cutout_probability(probability):
 def test_keras_random_erasing_is_cutout_with_an_inside_box():
     """RandomErasing with scale=(s, s) erases a sqrt(s)H x sqrt(s)W box, always inside the image."""
     x, _ = batch(64, 32, 32, 3)
-    layer = keras.layers.RandomErasing(factor=(1.0, 1.0), scale=(0.25, 0.25), fill_value=0.5, value_range=(0, 1),
-                                       seed=3)
+    layer = keras.layers.RandomErasing(
+        factor=(1.0, 1.0), scale=(0.25, 0.25), fill_value=0.5, value_range=(0, 1), seed=3
+    )
     out = np_(layer(x))
     changed = (out != x).any(axis=-1)
     assert changed.any(axis=(1, 2)).all()
@@ -232,7 +234,7 @@ def test_mixing_bad_arguments(fn):
     for alpha in (0, -1.0, None):
         with pytest.raises(ValueError, match=r"Expected alpha > 0. Received: alpha="):
             fn(x, y, alpha=alpha)
-    with pytest.raises(ValueError, match="Expected images of rank 4"):
+    with pytest.raises(ValueError, match=r"Expected images of shape \(batch, height, width, channels\)"):
         fn(x[0], y)
     with pytest.raises(ValueError, match=r"Expected one-hot labels of shape \(batch, num_classes\)"):
         fn(x, y.argmax(axis=1))
@@ -252,7 +254,7 @@ def test_cutout_bad_arguments():
     for size in (0, 2.5):
         with pytest.raises(ValueError, match="Expected size to be a positive integer"):
             augment.cutout(x, size)
-    with pytest.raises(ValueError, match="Expected images of rank 4"):
+    with pytest.raises(ValueError, match=r"Expected images of shape \(batch, height, width, channels\)"):
         augment.cutout(x[..., 0], 4)
 
 
@@ -337,10 +339,14 @@ def test_pca_layer_in_a_model_trains_saves_and_loads(tmp_path):
     y = np.eye(2, dtype=np.float32)[np.arange(32) % 2]
     pca = augment.PCAColorAugmentation(sigma=0.1, seed=3, name="pca")
     pca.adapt(x)
-    model = keras.Sequential([
-        keras.Input((8, 8, 3)), pca, keras.layers.Flatten(name="flat"),
-        keras.layers.Dense(2, activation="softmax", name="out"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            pca,
+            keras.layers.Flatten(name="flat"),
+            keras.layers.Dense(2, activation="softmax", name="out"),
+        ]
+    )
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     before = [np_(w).copy() for w in model.trainable_weights]
     eig_before = np_(pca.eigenvalues).copy()
@@ -356,8 +362,9 @@ def test_pca_layer_in_a_model_trains_saves_and_loads(tmp_path):
 
 
 def test_pca_layer_config_round_trip():
-    layer = augment.PCAColorAugmentation(sigma=0.2, eigenvalues=[1, 2, 3], eigenvectors=np.eye(3), use_std=True,
-                                         seed=5, name="p")
+    layer = augment.PCAColorAugmentation(
+        sigma=0.2, eigenvalues=[1, 2, 3], eigenvectors=np.eye(3), use_std=True, seed=5, name="p"
+    )
     config = layer.get_config()
     assert config["sigma"] == 0.2 and config["seed"] == 5 and config["eigenvalues"] == [1.0, 2.0, 3.0]
     assert config["use_std"] is True
@@ -415,8 +422,9 @@ def test_pipeline_without_augmentation_repeats_the_images_in_a_new_order():
 def test_pipeline_with_augmentation_differs_every_epoch():
     x, _ = batch(32, 8, 8, 3)
     y = np.arange(32)
-    aug = keras.Sequential([keras.layers.RandomFlip("horizontal", seed=2),
-                            keras.layers.RandomTranslation(0.25, 0.25, seed=2)])
+    aug = keras.Sequential(
+        [keras.layers.RandomFlip("horizontal", seed=2), keras.layers.RandomTranslation(0.25, 0.25, seed=2)]
+    )
     ds = augment.make_pipeline(x, y, augment=aug, batch_size=8, shuffle=True, seed=0)
     (x1, y1), (x2, y2) = epoch(ds), epoch(ds)
     # Align both epochs by label (= image index), then compare the same images.
@@ -441,19 +449,21 @@ def test_apply_in_pipeline_runs_a_sequential_inside_tf_data_on_any_backend():
     import tensorflow as tf
 
     x, _ = batch(16, 8, 8, 3)
-    aug = keras.Sequential([keras.layers.RandomFlip("horizontal", seed=3),
-                            keras.layers.RandomTranslation(0.25, 0.25, seed=3)])
-    ds = (tf.data.Dataset.from_tensor_slices(x).map(lambda image: augment.apply_in_pipeline(aug, image))
-          .cache().batch(8))
+    aug = keras.Sequential(
+        [keras.layers.RandomFlip("horizontal", seed=3), keras.layers.RandomTranslation(0.25, 0.25, seed=3)]
+    )
+    ds = tf.data.Dataset.from_tensor_slices(x).map(lambda image: augment.apply_in_pipeline(aug, image)).cache().batch(8)
     first, second = (np.concatenate([np_(b) for b in ds]) for _ in range(2))
     assert first.shape == x.shape and not np.allclose(first, x)  # augmented (training=True) ...
     np.testing.assert_array_equal(first, second)  # ... once: the cache froze the draws
 
+
 def test_pipeline_batch_augment_mixes_one_hot_labels():
     x, _ = batch(64, 8, 8, 3)
     y = np.arange(64) % 10
-    ds = augment.make_pipeline(x, y, batch_augment=keras.layers.MixUp(alpha=0.2, seed=0), num_classes=10,
-                               batch_size=16, seed=0)
+    ds = augment.make_pipeline(
+        x, y, batch_augment=keras.layers.MixUp(alpha=0.2, seed=0), num_classes=10, batch_size=16, seed=0
+    )
     images, labels = epoch(ds)
     assert images.shape == x.shape and labels.shape == (64, 10)
     np.testing.assert_allclose(labels.sum(axis=1), 1.0, rtol=1e-5)
@@ -473,15 +483,18 @@ def test_pipeline_calls_custom_layers_with_training_true():
 def test_pipeline_says_custom_layers_need_tensorflow():
     x, _ = batch(8, 4, 4, 3)
     pca = augment.PCAColorAugmentation(sigma=1.0, eigenvalues=[0.1, 0.01, 0.001], eigenvectors=np.eye(3), seed=0)
-    with pytest.raises(NotImplementedError, match=r"Received: augment=PCAColorAugmentation, which needs the "
-                                                  r"TensorFlow backend; KERAS_BACKEND is "):
+    with pytest.raises(
+        NotImplementedError,
+        match=r"Received: augment=PCAColorAugmentation, which needs the "
+        r"TensorFlow backend; KERAS_BACKEND is ",
+    ):
         augment.make_pipeline(x, np.zeros(8), augment=pca, batch_size=4)
 
 
 def test_pipeline_bad_arguments():
     x, _ = batch(8, 4, 4, 3)
     y = np.arange(8)
-    with pytest.raises(ValueError, match="Expected images of rank 4"):
+    with pytest.raises(ValueError, match=r"Expected x of shape \(batch, height, width, channels\)"):
         augment.make_pipeline(x[0], y)
     with pytest.raises(ValueError, match="as many labels as images"):
         augment.make_pipeline(x, y[:3])

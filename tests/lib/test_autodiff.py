@@ -16,14 +16,19 @@ def np_(x):
 X = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
 
 
-@pytest.mark.parametrize("name, loss_fn, analytic", [
-    ("sum of squares", lambda x: ops.sum(x**2), lambda x: 2 * x),
-    ("sum of sines", lambda x: ops.sum(ops.sin(x)), np.cos),
-    ("log-sum-exp", lambda x: ops.logsumexp(ops.reshape(x, (-1,))),
-     lambda x: np.exp(x) / np.exp(x).sum()),
-    ("weighted cubes", lambda x: ops.sum(ops.reshape(ops.arange(12, dtype="float32"), (3, 4)) * x**3),
-     lambda x: np.arange(12).reshape(3, 4) * 3 * x**2),
-])
+@pytest.mark.parametrize(
+    "name, loss_fn, analytic",
+    [
+        ("sum of squares", lambda x: ops.sum(x**2), lambda x: 2 * x),
+        ("sum of sines", lambda x: ops.sum(ops.sin(x)), np.cos),
+        ("log-sum-exp", lambda x: ops.logsumexp(ops.reshape(x, (-1,))), lambda x: np.exp(x) / np.exp(x).sum()),
+        (
+            "weighted cubes",
+            lambda x: ops.sum(ops.reshape(ops.arange(12, dtype="float32"), (3, 4)) * x**3),
+            lambda x: np.arange(12).reshape(3, 4) * 3 * x**2,
+        ),
+    ],
+)
 def test_input_gradient_matches_the_analytic_gradient(name, loss_fn, analytic):
     value, grad = autodiff.value_and_input_grad(loss_fn, X)
     assert tuple(grad.shape) == X.shape
@@ -91,10 +96,13 @@ def test_unused_variable_is_an_error_unless_allowed():
     np.testing.assert_array_equal(np_(dn), [0.0, 0.0, 0.0])
 
 
-@pytest.mark.parametrize("variables, message", [
-    ([], r"Expected at least one variable .* Received: variables=\[\]"),
-    ([np.ones(2)], r"Expected Keras variables \(e.g. layer.kernel\). Received: a ndarray"),
-])
+@pytest.mark.parametrize(
+    "variables, message",
+    [
+        ([], r"Expected at least one variable .* Received: variables=\[\]"),
+        ([np.ones(2)], r"Expected Keras variables \(e.g. layer.kernel\). Received: a ndarray"),
+    ],
+)
 def test_bad_variables(variables, message):
     with pytest.raises(ValueError, match=message):
         autodiff.value_and_grads(lambda: ops.ones(()), variables)

@@ -1,6 +1,5 @@
 """lib.data: offline datasets, sample images, and full-profile loaders tested without network."""
 
-import gzip
 import pickle
 
 import numpy as np
@@ -80,7 +79,7 @@ def test_load_returns_dataset_with_subsets():
         (lambda: data.shapes(5, image_size=4), "image_size"),
         (lambda: data.digits(image_size=4), "image_size"),
         (lambda: data.sample_image("lena"), "Expected an image name"),
-        (lambda: data.sample_image("chelsea", size=0), "positive size"),
+        (lambda: data.sample_image("chelsea", size=0), "Expected size to be a positive integer. Received: size=0"),
         (lambda: data.load_keras_dataset("svhn"), "Expected one of"),
     ],
 )
@@ -136,9 +135,13 @@ def _fake_manifest(monkeypatch, tmp_path, edit):
 
 def test_mnist_from_a_file_in_keras_home(keras_home, monkeypatch, tmp_path):
     rng = np.random.default_rng(0)
-    np.savez(keras_home / "mnist.npz",
-             x_train=rng.integers(0, 256, (60, 28, 28), dtype=np.uint8), y_train=np.arange(60) % 10,
-             x_test=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), y_test=np.arange(20) % 10)
+    np.savez(
+        keras_home / "mnist.npz",
+        x_train=rng.integers(0, 256, (60, 28, 28), dtype=np.uint8),
+        y_train=np.arange(60) % 10,
+        x_test=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8),
+        y_test=np.arange(20) % 10,
+    )
     with pytest.raises(data.DataIntegrityError, match="mnist.npz"):  # not the real file
         data.load("mnist")
     fake_sha = data.sha256_of(keras_home / "mnist.npz")

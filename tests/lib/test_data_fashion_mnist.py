@@ -38,8 +38,9 @@ def test_fashion_mnist_is_the_real_data_set(fresh_keras_home):
     assert np.bincount(y_test).tolist() == [1000] * 10
     # the content hashes: each decompressed file as the manifest has it
     for fname, facts in ENTRY["files"].items():
-        assert data.sha256_of(fresh_keras_home / ENTRY["keras_subdir"] / fname, decompress=True) \
-            == facts["sha256_content"]
+        assert (
+            data.sha256_of(fresh_keras_home / ENTRY["keras_subdir"] / fname, decompress=True) == facts["sha256_content"]
+        )
 
 
 def test_keras_own_loader_reads_it_offline_after_setup(fresh_keras_home, block_network):
@@ -92,8 +93,11 @@ def test_a_corrupted_file_is_refused_with_its_name(fresh_keras_home, tmp_path, m
     with pytest.raises(data.DataIntegrityError) as info:
         data.prepare_fashion_mnist()
     message = str(info.value)
-    assert "t10k-labels-idx1-ubyte.gz" in message and ENTRY["files"]["t10k-labels-idx1-ubyte.gz"]["sha256_content"] \
-        in message and "dataset-fashion-mnist" in message
+    assert (
+        "t10k-labels-idx1-ubyte.gz" in message
+        and ENTRY["files"]["t10k-labels-idx1-ubyte.gz"]["sha256_content"] in message
+        and "dataset-fashion-mnist" in message
+    )
 
 
 def test_verification_is_remembered_until_the_file_changes(fresh_keras_home, tmp_path, monkeypatch):

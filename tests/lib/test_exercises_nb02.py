@@ -1,7 +1,6 @@
 """Notebook 02's exercise checks: right answers pass, typical mistakes get a helpful message, None is unanswered."""
 
 import numpy as np
-import pytest
 
 from lib import anatomy, models, ops
 from lib.exercises import evaluate
@@ -12,10 +11,22 @@ def status(key, **answers):
     return result.status, result.message
 
 
-RIGHT_1 = dict(shapes_1=[(128, 128, 32), (64, 64, 32), (62, 62, 64), (30, 30, 64), (28, 28, 128), (128,)],
-               params_1=anatomy.totals(anatomy.walk((128, 128, 3), [
-                   anatomy.Conv(32, 3, padding="same"), anatomy.Pool(2), anatomy.Conv(64, 3), anatomy.Pool(3, 2),
-                   anatomy.Conv(128, 3), anatomy.GlobalPool()]))["params"])
+RIGHT_1 = dict(
+    shapes_1=[(128, 128, 32), (64, 64, 32), (62, 62, 64), (30, 30, 64), (28, 28, 128), (128,)],
+    params_1=anatomy.totals(
+        anatomy.walk(
+            (128, 128, 3),
+            [
+                anatomy.Conv(32, 3, padding="same"),
+                anatomy.Pool(2),
+                anatomy.Conv(64, 3),
+                anatomy.Pool(3, 2),
+                anatomy.Conv(128, 3),
+                anatomy.GlobalPool(),
+            ],
+        )
+    )["params"],
+)
 
 
 def test_01_right_wrong_and_unanswered():
@@ -30,8 +41,9 @@ def test_01_right_wrong_and_unanswered():
 
 
 def test_02_biggest_layer_and_gap():
-    rows = anatomy.walk((32, 32, 1), [anatomy.GlobalPool() if s.kind == "flatten" else s
-                                      for s in models.lenet5_layers()])
+    rows = anatomy.walk(
+        (32, 32, 1), [anatomy.GlobalPool() if s.kind == "flatten" else s for s in models.lenet5_layers()]
+    )
     right = dict(biggest_layer_2="c5", params_gap_2=anatomy.totals(rows)["params"], classifier_inputs_2=16)
     assert status("02.2", **right)[0] == "correct"
     assert status("02.2", **dict(right, biggest_layer_2="C5"))[0] == "correct"
@@ -61,11 +73,14 @@ def test_04_l2_pooling_same():
     import keras
 
     x = np.random.default_rng(1).standard_normal((2, 7, 7, 3)).astype("float32")
-    right = np.sqrt(keras.ops.convert_to_numpy(
-        keras.ops.depthwise_conv(x ** 2, np.ones((3, 3, 3, 1), "float32"), strides=2, padding="same")))
+    right = np.sqrt(
+        keras.ops.convert_to_numpy(
+            keras.ops.depthwise_conv(x**2, np.ones((3, 3, 3, 1), "float32"), strides=2, padding="same")
+        )
+    )
     np.testing.assert_allclose(right, ops.l2_pool2d(x, 3, 2, "same"), rtol=1e-5)
     assert status("02.4", x_4=x, l2_same_4=right, why_4="a")[0] == "correct"
-    naive = np.sqrt(9 * keras.ops.convert_to_numpy(keras.layers.AveragePooling2D(3, 2, "same")(x ** 2)))
+    naive = np.sqrt(9 * keras.ops.convert_to_numpy(keras.layers.AveragePooling2D(3, 2, "same")(x**2)))
     st, msg = status("02.4", x_4=x, l2_same_4=naive, why_4="a")
     assert st == "wrong" and "naive" in msg
     for letter, text in (("b", "zeros add nothing"), ("c", "overlap"), ("d", "does not replicate")):
@@ -82,7 +97,7 @@ def _avg_backward(x, grad_output, size, stride, scale=1.0, overwrite=False):
     for i in range(grad_output.shape[1]):
         for j in range(grad_output.shape[2]):
             window = (slice(None), slice(i * stride, i * stride + size), slice(j * stride, j * stride + size))
-            share = grad_output[:, i:i + 1, j:j + 1] * scale / size ** 2
+            share = grad_output[:, i : i + 1, j : j + 1] * scale / size**2
             grad[window] = share if overwrite else grad[window] + share
     return grad
 

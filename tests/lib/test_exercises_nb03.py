@@ -75,10 +75,16 @@ def test_05_lsuv_cnn():
 
     def cnn():
         keras.backend.clear_session()
-        return keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(8, 3, activation="relu"),
-                                 keras.layers.Conv2D(8, 3, strides=2, activation="relu"),
-                                 keras.layers.Conv2D(8, 3, strides=2, activation="relu"),
-                                 keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)])
+        return keras.Sequential(
+            [
+                keras.Input((16, 16, 3)),
+                keras.layers.Conv2D(8, 3, activation="relu"),
+                keras.layers.Conv2D(8, 3, strides=2, activation="relu"),
+                keras.layers.Conv2D(8, 3, strides=2, activation="relu"),
+                keras.layers.GlobalAveragePooling2D(),
+                keras.layers.Dense(10),
+            ]
+        )
 
     batch = np.random.default_rng(0).uniform(0, 255, (32, 16, 16, 3)).astype("float32")
     model = cnn()

@@ -98,35 +98,21 @@ def _small_digits():
     rng = np.random.default_rng(0)
     x_train, x_test = 4 * rng.random((1100, 64)), 4 * rng.random((100, 64))  # 8x8 stand-ins, large enough to blow up
     y_train, y_test = rng.integers(0, 10, 1100), rng.integers(0, 10, 100)
-    return types.SimpleNamespace(x_train=x_train.reshape(-1, 8, 8, 1), y_train=y_train,
-                                 x_test=x_test.reshape(-1, 8, 8, 1), y_test=y_test)
+    return types.SimpleNamespace(
+        x_train=x_train.reshape(-1, 8, 8, 1), y_train=y_train, x_test=x_test.reshape(-1, 8, 8, 1), y_test=y_test
+    )
 
 
 def _train_softmax(d, x_train, x_test, batch_size, learning_rate, epochs):
-    """Notebook 04's train_softmax, with lib.optim.SGD."""
-    r = np.random.default_rng(0)
-    kernel, bias = np.zeros((x_train.shape[1], 10)), np.zeros(10)
-    opt = optim.SGD(learning_rate)
-    for _ in range(epochs):
-        order = r.permutation(len(x_train))
-        for start in range(0, len(order) - batch_size + 1, batch_size):
-            idx = order[start:start + batch_size]
-            logits = x_train[idx] @ kernel + bias
-            p = np.exp(logits - logits.max(axis=1, keepdims=True))
-            p /= p.sum(axis=1, keepdims=True)
-            p[np.arange(len(idx)), d.y_train[idx]] -= 1.0
-            opt.step([kernel, bias], [x_train[idx].T @ p / len(idx), p.mean(axis=0)])
-    logits = x_test @ kernel + bias
-    logits -= logits.max(axis=1, keepdims=True)
-    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    return float(-log_p[np.arange(len(log_p)), d.y_test].mean())
+    """Notebook 04's train_softmax: lib.optim's loop; the final test loss."""
+    return optim.train_softmax_regression(x_train, d.y_train, x_test, d.y_test, batch_size, learning_rate, epochs)[-1]
 
 
 def test_04_warm_up():
     d = _small_digits()
     x, xt = d.x_train.reshape(1100, -1), d.x_test.reshape(100, -1)
     mean = x.mean(axis=0)
-    warm = lambda lr: (lambda t: lr * min(1.0, (t + 1) / 10))
+    warm = lambda lr: lambda t: lr * min(1.0, (t + 1) / 10)
     raw = [_train_softmax(d, x, xt, 256, lr, 6) for lr in (0.8, warm(0.8))]
     centered = [_train_softmax(d, x - mean, xt - mean, 1024, lr, 20) for lr in (3.2, warm(3.2))]
     helps = raw[1] < raw[0] or centered[1] < centered[0]

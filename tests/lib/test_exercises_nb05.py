@@ -82,10 +82,12 @@ def test_04_early_stopping_as_l2():
 
 
 def test_05_expected_depth():
-    right = dict(expected_blocks_05_5=sum(reg.survival_probabilities(50, 0.5)),
-                 expected_blocks_08_5=sum(reg.survival_probabilities(50, 0.8)))
+    right = dict(
+        expected_blocks_05_5=sum(reg.survival_probabilities(50, 0.5)),
+        expected_blocks_08_5=sum(reg.survival_probabilities(50, 0.8)),
+    )
     assert status("05.5", **right)[0] == "correct"
-    st, msg = status("05.5", **dict(right, expected_blocks_05_5=sum(1 - l / 50 * 0.5 for l in range(50))))
+    st, msg = status("05.5", **dict(right, expected_blocks_05_5=sum(1 - b / 50 * 0.5 for b in range(50))))
     assert st == "wrong" and "l = 0" in msg
     st, msg = status("05.5", **dict(right, expected_blocks_08_5=50 * 1.8 / 2))
     assert st == "wrong" and "continuous approximation" in msg

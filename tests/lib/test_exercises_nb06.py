@@ -64,8 +64,9 @@ def test_03_exact_cutmix_labels():
     assert status("06.3", exact_cutmix_labels_3=right)[0] == "correct"
     st, msg = status("06.3", exact_cutmix_labels_3=_labels_with(lambda t: _np(t["mix_weight"]).reshape(-1, 1)))
     assert st == "wrong" and "mix_weight" in msg
-    st, msg = status("06.3", exact_cutmix_labels_3=_labels_with(
-        lambda t: _np(t["batch_masks"]).mean(axis=(1, 2, 3))[:, None]))
+    st, msg = status(
+        "06.3", exact_cutmix_labels_3=_labels_with(lambda t: _np(t["batch_masks"]).mean(axis=(1, 2, 3))[:, None])
+    )
     assert st == "wrong" and "1 - mask.mean" in msg
     assert status("06.3", exact_cutmix_labels_3=None)[0] == "unanswered"
     assert status("06.3", exact_cutmix_labels_3="labels")[0] == "wrong"

@@ -42,12 +42,12 @@ def test_01_fold_bn_into_dense():
 def test_02_momentum():
     t = int(np.ceil(800 / 32))
     half = int(np.ceil(np.log(0.5) / np.log(0.99)))
-    assert status("07.2", remaining_2=0.99 ** t, half_life_2=half)[0] == "correct"
-    st, msg = status("07.2", remaining_2=1 - 0.99 ** t, half_life_2=half)
+    assert status("07.2", remaining_2=0.99**t, half_life_2=half)[0] == "correct"
+    st, msg = status("07.2", remaining_2=1 - 0.99**t, half_life_2=half)
     assert st == "wrong" and "moved" in msg
-    st, msg = status("07.2", remaining_2=0.9 ** t, half_life_2=half)
+    st, msg = status("07.2", remaining_2=0.9**t, half_life_2=half)
     assert st == "wrong" and "0.99" in msg
-    st, msg = status("07.2", remaining_2=0.99 ** t, half_life_2=half - 1)
+    st, msg = status("07.2", remaining_2=0.99**t, half_life_2=half - 1)
     assert st == "wrong" and f"expected {half}" in msg
     assert status("07.2", remaining_2=None, half_life_2=half)[0] == "unanswered"
     assert status("07.2", remaining_2="0.78", half_life_2=half)[0] == "wrong"

@@ -12,9 +12,22 @@ def status(key, **answers):
 CONV_ROW = (56 * 56 * 256, flops.conv2d_params(128, 256, 3, use_bias=False))
 FC_ROW = (4096, flops.dense_params(7 * 7 * 512, 4096, use_bias=False))
 # the deck's memory column: input, 13 convolutions, 5 pools, 3 FC layers
-VGG_VALUES = (224 * 224 * 3 + 2 * 224 * 224 * 64 + 112 * 112 * 64 + 2 * 112 * 112 * 128 + 56 * 56 * 128
-              + 3 * 56 * 56 * 256 + 28 * 28 * 256 + 3 * 28 * 28 * 512 + 14 * 14 * 512 + 3 * 14 * 14 * 512
-              + 7 * 7 * 512 + 4096 + 4096 + 1000)
+VGG_VALUES = (
+    224 * 224 * 3
+    + 2 * 224 * 224 * 64
+    + 112 * 112 * 64
+    + 2 * 112 * 112 * 128
+    + 56 * 56 * 128
+    + 3 * 56 * 56 * 256
+    + 28 * 28 * 256
+    + 3 * 28 * 28 * 512
+    + 14 * 14 * 512
+    + 3 * 14 * 14 * 512
+    + 7 * 7 * 512
+    + 4096
+    + 4096
+    + 1000
+)
 
 
 def test_01_vgg_rows():
@@ -43,7 +56,7 @@ def test_02_vgg_memory():
 
 
 def test_03_width_multiplier():
-    from lib import zoo
+    from lib.models import zoo
 
     full = flops.summarize(flops.profile(zoo.mobilenet()))
     half = flops.summarize(flops.profile(zoo.mobilenet(width=0.5)))
@@ -58,9 +71,24 @@ def test_03_width_multiplier():
 
 
 def test_04_gap_params():
-    convs = sum(flops.conv2d_params(i, o, 3) for i, o in [(3, 64), (64, 64), (64, 128), (128, 128), (128, 256),
-                                                          (256, 256), (256, 256), (256, 512), (512, 512), (512, 512),
-                                                          (512, 512), (512, 512), (512, 512)])
+    convs = sum(
+        flops.conv2d_params(i, o, 3)
+        for i, o in [
+            (3, 64),
+            (64, 64),
+            (64, 128),
+            (128, 128),
+            (128, 256),
+            (256, 256),
+            (256, 256),
+            (256, 512),
+            (512, 512),
+            (512, 512),
+            (512, 512),
+            (512, 512),
+            (512, 512),
+        ]
+    )
     assert status("08.4", gap_params_4=convs + flops.dense_params(512, 1000))[0] == "correct"
     st, msg = status("08.4", gap_params_4=convs)
     assert st == "wrong" and "classifier" in msg

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import lib.exercises as ex
-from lib import transfer
+from lib import models, transfer
 from lib.exercises import nb09
 
 
@@ -41,7 +41,7 @@ def test_09_1_moving_statistics_hint(mobilenet_counts):
 
 
 def test_09_2():
-    base = transfer.small_cnn()
+    base = models.small_cnn()
     model = transfer.build_transfer_model(base, 5, dropout=0.0)
     transfer.unfreeze_top(base, 8)
     right = transfer.param_counts(model)["trainable"]

@@ -15,8 +15,9 @@ def status(key, **answers):
 def test_01_forget_from_logits():
     z = np.array(LOGITS_1)
     p = np.clip(z, 1e-7, 1 - 1e-7)
-    right = dict(wrong_loss_1=-np.log(p[LABEL_1] / p.sum()), right_loss_1=np.log(np.exp(z).sum()) - z[LABEL_1],
-                 choice_1="b")
+    right = dict(
+        wrong_loss_1=-np.log(p[LABEL_1] / p.sum()), right_loss_1=np.log(np.exp(z).sum()) - z[LABEL_1], choice_1="b"
+    )
     assert status("10.1", **right)[0] == "correct"
     assert status("10.1", **dict(right, choice_1="(B)"))[0] == "correct"
     st, msg = status("10.1", **dict(right, choice_1="a"))
@@ -71,8 +72,9 @@ def test_02_smallest_flip_eps():
 
 
 def test_03_linear_explanation():
-    right = dict(sign_gain_3=PANDA_EPS * PHOTO_INPUTS * np.sqrt(2 / np.pi),
-                 random_gain_3=PANDA_EPS * np.sqrt(PHOTO_INPUTS))
+    right = dict(
+        sign_gain_3=PANDA_EPS * PHOTO_INPUTS * np.sqrt(2 / np.pi), random_gain_3=PANDA_EPS * np.sqrt(PHOTO_INPUTS)
+    )
     result = evaluate("10.3", **right)
     assert result.status == "correct" and "times more" in result.message
     st, msg = status("10.3", **dict(right, sign_gain_3=right["random_gain_3"]))
@@ -87,8 +89,13 @@ def test_03_linear_explanation():
 
 def test_04_restarts():
     def run(model, x, y, eps, alpha, steps, seeds):
-        return np.stack([attacks.predict_classes(model, attacks.pgd(model, x, y, eps, alpha, steps, seed=s,
-                                                                    from_logits=True)) == y for s in seeds])
+        return np.stack(
+            [
+                attacks.predict_classes(model, attacks.pgd(model, x, y, eps, alpha, steps, seed=s, from_logits=True))
+                == y
+                for s in seeds
+            ]
+        )
 
     assert status("10.4", robust_over_restarts_4=lambda *a: float(run(*a).all(axis=0).mean()))[0] == "correct"
     st, msg = status("10.4", robust_over_restarts_4=lambda *a: float(run(*a).mean()))

@@ -7,7 +7,7 @@ from lib import exercises
 
 RIGHT = {
     "12.1": {"params_1": 2 * 9 * 128 * 128 + 2 * 4 * 128, "trainable_1": 2 * 9 * 128 * 128 + 2 * 2 * 128},
-    "12.2": {"weight_2": 0.01 * 0.99 ** 10},
+    "12.2": {"weight_2": 0.01 * 0.99**10},
     "12.3": {"lr_3": 0.2},
     "12.4": {"target_4": np.where(np.arange(10) == 3, 0.82, 0.02)},
 }
@@ -30,7 +30,7 @@ def test_typical_mistakes_get_hints():
     trainable = RIGHT["12.1"]["trainable_1"]
     r = exercises.evaluate("12.1", params_1=trainable, trainable_1=trainable)
     assert r.status == "wrong" and "moving mean" in r.message
-    r = exercises.evaluate("12.2", weight_2=0.99 ** 10)
+    r = exercises.evaluate("12.2", weight_2=0.99**10)
     assert r.status == "wrong" and "(1 - d) d^k" in r.message
     r = exercises.evaluate("12.3", lr_3=0.3)
     assert r.status == "wrong" and "expected 0.2" in r.message

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from keras import layers
 
-from lib import bench, flops
+from lib import flops, timing, viz
 from lib.ops import conv as C
 
 # --------------------------------------------------------------------------------------
@@ -21,19 +21,24 @@ from lib.ops import conv as C
 
 
 def test_lecture_output_sizes():
-    assert flops.conv_output_size(32, 5, stride=1, padding=0) == 28          # NTU: (32 - 5 + 0)/1 + 1
-    assert flops.conv_output_size(32, 3) == 30                                # UPV: I - k + 1
-    assert flops.conv_output_size(32, 3, padding=1) == 32                     # frame of k//2 zeros keeps the size
+    assert flops.conv_output_size(32, 5, stride=1, padding=0) == 28  # NTU: (32 - 5 + 0)/1 + 1
+    assert flops.conv_output_size(32, 3) == 30  # UPV: I - k + 1
+    assert flops.conv_output_size(32, 3, padding=1) == 32  # frame of k//2 zeros keeps the size
     assert flops.conv_output_size(7, 3, stride=2) == 3
-    assert flops.conv_output_size(7, 3, stride=3, padding=1) == 3             # floor((7 + 2 - 3)/3 + 1)
-    assert flops.conv_output_size(9, 3, stride=2, padding="same") == 5        # ceil(9 / 2)
+    assert flops.conv_output_size(7, 3, stride=3, padding=1) == 3  # floor((7 + 2 - 3)/3 + 1)
+    assert flops.conv_output_size(9, 3, stride=2, padding="same") == 5  # ceil(9 / 2)
     assert flops.conv_output_size(10, 3, dilation=2) == 6
     assert flops.conv_output_size(10, 3, padding=(0, 1)) == 9
     assert flops.conv2d_output_shape((64, 48), (5, 3), stride=(2, 1), padding="valid") == (30, 46)
 
 
-@given(size=st.integers(1, 40), k=st.integers(1, 7), stride=st.integers(1, 4), dilation=st.integers(1, 3),
-       padding=st.sampled_from(["valid", "same"]))
+@given(
+    size=st.integers(1, 40),
+    k=st.integers(1, 7),
+    stride=st.integers(1, 4),
+    dilation=st.integers(1, 3),
+    padding=st.sampled_from(["valid", "same"]),
+)
 @settings(max_examples=80, deadline=None)
 def test_output_size_matches_keras_conv1d(size, k, stride, dilation, padding):
     if stride > 1 and dilation > 1:
@@ -59,16 +64,23 @@ def test_output_size_counts_the_kernel_positions(size, k, stride, pad):
         assert flops.conv_output_size(size, k, stride, pad) == len(positions)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(input_size=8, kernel_size=3, stride=0), "Expected strides >= 1. Received: strides=0"),
-    (dict(input_size=5, kernel_size=7), "Kernel of size 7 is larger than the padded input (5)"),
-    (dict(input_size=5, kernel_size=3, padding=-1), "Expected padding >= 0. Received: padding=-1"),
-    (dict(input_size=0, kernel_size=3), "Expected input_size to be a positive integer. Received: input_size=0"),
-    (dict(input_size=5, kernel_size=-2), "Expected kernel_size to be a positive integer. Received: kernel_size=-2"),
-    (dict(input_size=5, kernel_size=3, dilation=0), "Expected dilation_rate to be a positive integer"),
-    (dict(input_size=5, kernel_size=3, padding="full"), "Expected padding to be 'valid', 'same'"),
-    (dict(input_size=5.5, kernel_size=3), "Expected input_size to be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(input_size=8, kernel_size=3, stride=0), "Expected strides to be a positive integer. Received: strides=0"),
+        (dict(input_size=5, kernel_size=7), "Kernel of size 7 is larger than the padded input (5)"),
+        (
+            dict(input_size=5, kernel_size=3, padding=-1),
+            "Expected padding to be a non-negative integer. Received: padding=-1",
+        ),
+        (dict(input_size=5, kernel_size=3, padding=True), "Expected padding to be a non-negative integer"),
+        (dict(input_size=0, kernel_size=3), "Expected input_size to be a positive integer. Received: input_size=0"),
+        (dict(input_size=5, kernel_size=-2), "Expected kernel_size to be a positive integer. Received: kernel_size=-2"),
+        (dict(input_size=5, kernel_size=3, dilation=0), "Expected dilation_rate to be a positive integer"),
+        (dict(input_size=5, kernel_size=3, padding="full"), "Expected padding to be 'valid', 'same'"),
+        (dict(input_size=5.5, kernel_size=3), "Expected input_size to be a positive integer"),
+    ],
+)
 def test_output_size_errors(kwargs, match):
     with pytest.raises(ValueError, match=re.escape(match)):
         flops.conv_output_size(**kwargs)
@@ -135,9 +147,16 @@ def test_three_3x3_versus_one_7x7():
     assert stack.output_shape == single.output_shape
 
 
-@pytest.mark.parametrize("cin,cout,k,bias,groups", [
-    (1, 1, 1, True, 1), (3, 10, 5, True, 1), (3, 4, (3, 2), False, 1), (4, 6, 3, True, 2), (8, 8, 3, False, 8),
-])
+@pytest.mark.parametrize(
+    "cin,cout,k,bias,groups",
+    [
+        (1, 1, 1, True, 1),
+        (3, 10, 5, True, 1),
+        (3, 4, (3, 2), False, 1),
+        (4, 6, 3, True, 2),
+        (8, 8, 3, False, 8),
+    ],
+)
 def test_conv2d_params_and_macs_match_keras(cin, cout, k, bias, groups):
     layer = layers.Conv2D(cout, k, use_bias=bias, groups=groups)
     y = layer(np.zeros((1, 9, 9, cin), "float32"))
@@ -146,7 +165,9 @@ def test_conv2d_params_and_macs_match_keras(cin, cout, k, bias, groups):
     assert rows[-1].macs == flops.conv2d_macs(cin, cout, k, tuple(y.shape[1:3]), groups)
 
 
-@pytest.mark.parametrize("cin,cout,k,m,bias", [(1, 1, 1, 1, True), (3, 8, 3, 1, True), (4, 6, 5, 2, False), (8, 16, (3, 1), 3, True)])
+@pytest.mark.parametrize(
+    "cin,cout,k,m,bias", [(1, 1, 1, 1, True), (3, 8, 3, 1, True), (4, 6, 5, 2, False), (8, 16, (3, 1), 3, True)]
+)
 def test_depthwise_pointwise_separable_params_match_keras(cin, cout, k, m, bias):
     x = np.zeros((1, 8, 8, cin), "float32")
     dw = layers.DepthwiseConv2D(k, depth_multiplier=m, use_bias=bias)
@@ -168,8 +189,9 @@ def test_ntu_depthwise_pointwise_formulas_and_ratio():
     assert flops.conv2d_flops(d1, d2, f, (h2, w2)) == (2 * d1 * f**2) * d2 * h2 * w2
     assert flops.depthwise_flops(d1, f, (h2, w2)) == (2 * f**2) * d1 * h2 * w2
     assert flops.pointwise_flops(d1, d2, (h2, w2)) == (2 * d1) * d2 * h2 * w2
-    assert flops.separable_flops(d1, d2, f, (h2, w2)) == (flops.depthwise_flops(d1, f, (h2, w2))
-                                                          + flops.pointwise_flops(d1, d2, (h2, w2)))
+    assert flops.separable_flops(d1, d2, f, (h2, w2)) == (
+        flops.depthwise_flops(d1, f, (h2, w2)) + flops.pointwise_flops(d1, d2, (h2, w2))
+    )
     assert flops.dense_flops(100, 10) == 2 * flops.dense_macs(100, 10) == 2000
 
 
@@ -185,19 +207,26 @@ def test_separable_ratio_is_roughly_one_eighth_to_one_ninth_for_3x3():
         assert 1 / 9 < flops.separable_cost_ratio(d2, 3) < 1 / 8
 
 
-@pytest.mark.parametrize("fn,args,match", [
-    (flops.conv2d_params, (0, 4, 3), "Expected in_channels to be a positive integer"),
-    (flops.conv2d_params, (3, 4, 0), "Expected kernel_size to be a positive integer"),
-    (flops.conv2d_params, (3, 4, 3, True, 2), "divisible by groups"),
-    (flops.conv2d_macs, (3, 4, 3, -1), "Expected output_size to be a positive integer"),
-    (flops.conv2d_cost, ((8, 8), 4, 3), "Expected input_shape (height, width, channels)"),
-    (flops.conv2d_cost, ((8, 8, 3), 4, 3, 0), "Expected strides >= 1. Received: strides=0"),
-    (flops.conv2d_cost, ((4, 4, 3), 4, 5), "Kernel of size 5 is larger than the padded input (4)"),
-    (flops.dense_params, (0, 10), "Expected in_features to be a positive integer"),
-    (flops.depthwise_params, (3, 3, 0), "Expected depth_multiplier to be a positive integer"),
-    (flops.separable_cost_ratio, (0, 3), "Expected out_channels to be a positive integer"),
-    (flops.stack_vs_single_params, (-4,), "Expected channels to be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "fn,args,match",
+    [
+        (flops.conv2d_params, (0, 4, 3), "Expected in_channels to be a positive integer"),
+        (flops.conv2d_params, (3, 4, 0), "Expected kernel_size to be an integer >= 1 or a pair of them"),
+        (flops.conv2d_params, (3, 4, 3, True, 2), "divisible by groups"),
+        (flops.conv2d_macs, (3, 4, 3, -1), "Expected output_size to be an integer >= 1 or a pair of them"),
+        (flops.conv2d_cost, ((8, 8), 4, 3), "Expected input_shape (height, width, channels)"),
+        (
+            flops.conv2d_cost,
+            ((8, 8, 3), 4, 3, 0),
+            "Expected strides to be an integer >= 1 or a pair of them. Received: strides=0",
+        ),
+        (flops.conv2d_cost, ((4, 4, 3), 4, 5), "Kernel of size 5 is larger than the padded input (4)"),
+        (flops.dense_params, (0, 10), "Expected in_features to be a positive integer"),
+        (flops.depthwise_params, (3, 3, 0), "Expected depth_multiplier to be a positive integer"),
+        (flops.separable_cost_ratio, (0, 3), "Expected out_channels to be a positive integer"),
+        (flops.stack_vs_single_params, (-4,), "Expected channels to be a positive integer"),
+    ],
+)
 def test_cost_function_errors(fn, args, match):
     with pytest.raises(ValueError, match=re.escape(match)):
         fn(*args)
@@ -214,23 +243,26 @@ def _zoo_model():
     inp = keras.Input((16, 16, 3), name="image")
     x = layers.Rescaling(1 / 255, name="rescale")(inp)
     x = layers.ZeroPadding2D(1, name="pad")(x)
-    x = layers.Conv2D(8, 3, strides=2, name="conv")(x)                       # 8x8x8
+    x = layers.Conv2D(8, 3, strides=2, name="conv")(x)  # 8x8x8
     x = layers.BatchNormalization(name="bn")(x)
     x = layers.ReLU(name="relu")(x)
-    block = keras.Sequential([
-        keras.Input((8, 8, 8)),
-        layers.DepthwiseConv2D(3, padding="same", name="dw"),
-        layers.Conv2D(8, 1, name="pw", activation="relu"),
-    ], name="block")
+    block = keras.Sequential(
+        [
+            keras.Input((8, 8, 8)),
+            layers.DepthwiseConv2D(3, padding="same", name="dw"),
+            layers.Conv2D(8, 1, name="pw", activation="relu"),
+        ],
+        name="block",
+    )
     y = block(x)
-    y = block(y)                                                                # nested model called twice
+    y = block(y)  # nested model called twice
     shared = layers.Conv2D(8, 3, padding="same", groups=2, name="grouped")
-    a, b = shared(x), shared(y)                                                 # shared layer called twice
+    a, b = shared(x), shared(y)  # shared layer called twice
     x = layers.Add(name="add")([a, b])
     z = layers.SeparableConv2D(16, 3, padding="same", name="sep")(x)
-    z = layers.Conv2DTranspose(4, 2, strides=2, name="up")(z)                   # 16x16x4
-    z = layers.MaxPooling2D(2, name="maxpool")(z)                               # 8x8x4
-    z = layers.AveragePooling2D(2, name="avgpool")(z)                           # 4x4x4
+    z = layers.Conv2DTranspose(4, 2, strides=2, name="up")(z)  # 16x16x4
+    z = layers.MaxPooling2D(2, name="maxpool")(z)  # 8x8x4
+    z = layers.AveragePooling2D(2, name="avgpool")(z)  # 4x4x4
     c = layers.Concatenate(name="concat")([z, layers.AveragePooling2D(2, name="avgpool2")(x)])
     g = layers.GlobalAveragePooling2D(name="gap")(c)
     f = layers.Flatten(name="flatten")(layers.GlobalMaxPooling2D(name="gmp", keepdims=True)(c))
@@ -238,7 +270,7 @@ def _zoo_model():
     h = layers.Dropout(0.5, name="drop")(h)
     h = layers.Dense(10, name="dense")(h)
     h = layers.Dense(20, name="d20")(h)
-    seq = layers.Conv1D(4, 3, name="conv1d")(layers.Reshape((5, 4), name="reshape")(h))   # 3x4
+    seq = layers.Conv1D(4, 3, name="conv1d")(layers.Reshape((5, 4), name="reshape")(h))  # 3x4
     out = layers.Activation("softmax", name="softmax")(layers.Flatten(name="flat2")(seq))
     return keras.Model(inp, out, name="zoo")
 
@@ -364,7 +396,7 @@ def test_vgg16(applications):
     assert r["block1_conv1"].macs == 224 * 224 * 64 * 3 * 3 * 3
     assert r["block1_conv1"].params == 1_792
     assert r["fc1"].params == 7 * 7 * 512 * 4096 + 4096 == 102_764_544
-    assert r["block5_pool"].activations == 7 * 7 * 512                   # the CS182 table's 25K
+    assert r["block5_pool"].activations == 7 * 7 * 512  # the CS182 table's 25K
 
 
 def test_resnet50_macs_match_the_papers_3_8_billion(applications):
@@ -390,13 +422,13 @@ def test_mobilenet_macs_match_the_papers_569_million(applications):
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", [flops, C, bench])
+@pytest.mark.parametrize("module", [flops, C, timing])
 def test_every_public_function_names_its_notebook(module):
     for name in module.__all__:
         obj = getattr(module, name)
         if callable(obj) and (inspect.isfunction(obj) or inspect.isclass(obj)):
             doc = inspect.getdoc(obj) or ""
-            if module is bench:  # lib.bench serves several notebooks (pooling, augmentation, ...)
+            if module is timing:  # lib.timing serves several notebooks (pooling, augmentation, ...)
                 assert re.search(r"Introduced in notebook \d\d \(.+\)\.", doc), name
             else:
                 assert "Introduced in notebook 01 (convolution)." in doc, name
@@ -405,17 +437,17 @@ def test_every_public_function_names_its_notebook(module):
 
 
 def test_conv_benchmark_rows():
-    rows = bench.conv_benchmark(size=8, in_channels=2, out_channels=3, repeats=1)
+    rows = timing.conv_benchmark(size=8, in_channels=2, out_channels=3, repeats=1)
     assert [r["method"] for r in rows] == ["keras.ops.conv", "direct", "im2col", "fft", "winograd"]
     for r in rows:
         assert set(r) == {"method", "shape", "seconds", "ratio", "max_abs_error"}
         assert r["seconds"] >= 0 and r["max_abs_error"] < 1e-4
     assert rows[0]["shape"] == "1x8x8x2 -> 1x8x8x3"
-    rows = bench.conv_benchmark(methods=["im2col", "winograd"], size=8, kernel_size=5, repeats=1)
+    rows = timing.conv_benchmark(methods=["im2col", "winograd"], size=8, kernel_size=5, repeats=1)
     assert [r["method"] for r in rows] == ["keras.ops.conv", "im2col"]  # winograd skipped: 3x3 only
-    assert "method" in bench.format_rows(rows)
+    assert "method" in viz.table(rows)
     with pytest.raises(ValueError, match="unknown"):
-        bench.conv_benchmark(methods=["magic"])
+        timing.conv_benchmark(methods=["magic"])
 
 
 def test_sequential_profile_gets_an_input_row_like_functional():
@@ -425,9 +457,3 @@ def test_sequential_profile_gets_an_input_row_like_functional():
     assert [r.type for r in rows] == ["InputLayer", "Conv2D"]
     assert rows[0].activations == 64 and rows[0].output_shape == (None, 8, 8, 1)
     assert [r.type for r in flops.profile(seq, include_input=False)] == ["Conv2D"]
-
-
-def test_bench_cli_prints_a_table(capsys):
-    assert bench.main(["conv", "--size", "8", "--in-channels", "2", "--out-channels", "2", "--repeats", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "keras.ops.conv" in out and "winograd" in out and "max_abs_error" in out

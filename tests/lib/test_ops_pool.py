@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib import autodiff
+from lib import autodiff, flops, gradcheck
 from lib.ops import pool
 
 LECTURE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=np.float32)[None, :, :, None]
@@ -41,7 +41,7 @@ def loop_pool(x, pool_size, strides, padding, mode):
     for i in range(oh):
         for j in range(ow):
             r0, c0 = i * sh - top, j * sw - left
-            win = x[:, max(r0, 0):min(r0 + kh, h), max(c0, 0):min(c0 + kw, w), :]
+            win = x[:, max(r0, 0) : min(r0 + kh, h), max(c0, 0) : min(c0 + kw, w), :]
             if mode == "max":
                 out[:, i, j] = win.max(axis=(1, 2))
             elif mode == "average":
@@ -91,25 +91,28 @@ def test_max_and_average_match_keras(pool_size, strides, padding):
 @pytest.mark.parametrize("mode", pool.POOL_MODES)
 def test_all_modes_match_explicit_loops(pool_size, strides, padding, mode):
     x = np.random.default_rng(1).normal(size=(2, 6, 7, 2))
-    np.testing.assert_allclose(pool.pool2d(x, pool_size, strides, padding, mode),
-                               loop_pool(x, pool_size, strides, padding, mode), atol=1e-12)
+    np.testing.assert_allclose(
+        pool.pool2d(x, pool_size, strides, padding, mode), loop_pool(x, pool_size, strides, padding, mode), atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("pool_size,strides", [(2, None), (3, 1), ((2, 3), (1, 2)), (3, 2)])
 def test_l2_pool_is_sqrt_of_keras_average_of_squares_times_window(pool_size, strides):
     x = np.random.default_rng(2).normal(size=(2, 8, 9, 3)).astype(np.float32)
     kh, kw = _pair(pool_size)
-    via_keras = np.sqrt(keras.layers.AveragePooling2D(pool_size, strides)(x ** 2) * (kh * kw))
+    via_keras = np.sqrt(keras.layers.AveragePooling2D(pool_size, strides)(x**2) * (kh * kw))
     np.testing.assert_allclose(pool.l2_pool2d(x, pool_size, strides), via_keras, rtol=1e-5)
 
 
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_global_pooling_matches_keras(keepdims):
     x = np.random.default_rng(3).normal(size=(3, 5, 6, 4)).astype(np.float32)
-    np.testing.assert_allclose(pool.global_max_pool2d(x, keepdims),
-                               keras.layers.GlobalMaxPooling2D(keepdims=keepdims)(x), atol=1e-6)
-    np.testing.assert_allclose(pool.global_average_pool2d(x, keepdims),
-                               keras.layers.GlobalAveragePooling2D(keepdims=keepdims)(x), atol=1e-6)
+    np.testing.assert_allclose(
+        pool.global_max_pool2d(x, keepdims), keras.layers.GlobalMaxPooling2D(keepdims=keepdims)(x), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        pool.global_average_pool2d(x, keepdims), keras.layers.GlobalAveragePooling2D(keepdims=keepdims)(x), atol=1e-6
+    )
 
 
 def test_global_pooling_is_pooling_with_the_whole_map_as_window():
@@ -118,13 +121,24 @@ def test_global_pooling_is_pooling_with_the_whole_map_as_window():
     np.testing.assert_allclose(pool.global_average_pool2d(x), pool.average_pool2d(x, (5, 6))[:, 0, 0])
 
 
-@pytest.mark.parametrize("size,pool_size,strides,padding", [
-    (7, 2, None, "valid"), (7, 2, None, "same"), (8, 3, 1, "valid"), (8, 3, 2, "same"), (5, 5, 1, "valid"),
-    (1, 3, 2, "same"), (9, 2, 3, "valid"),
-])
+@pytest.mark.parametrize(
+    "size,pool_size,strides,padding",
+    [
+        (7, 2, None, "valid"),
+        (7, 2, None, "same"),
+        (8, 3, 1, "valid"),
+        (8, 3, 2, "same"),
+        (5, 5, 1, "valid"),
+        (1, 3, 2, "same"),
+        (9, 2, 3, "valid"),
+    ],
+)
 def test_output_size_matches_keras(size, pool_size, strides, padding):
+    """A pooling window slides like a kernel: lib.flops.conv_output_size gives the output size (strides=None: the
+    window), and max_pool2d's output has that size."""
     shape = keras.layers.MaxPooling2D(pool_size, strides, padding).compute_output_shape((1, size, size, 1))
-    assert pool.pool_output_size(size, pool_size, strides, padding) == shape[1]
+    assert flops.conv_output_size(size, pool_size, strides or pool_size, padding) == shape[1]
+    assert pool.max_pool2d(np.ones((1, size, size, 1)), pool_size, strides, padding).shape == tuple(shape)
 
 
 def test_pool_windows_layout_and_padding_fill():
@@ -143,8 +157,11 @@ def test_max_pool_gradient_matches_gradient_tape(pool_size, strides, padding):
     rng = np.random.default_rng(5)
     x = rng.normal(size=(2, 6, 7, 2)).astype(np.float32)
     weights = rng.normal(size=pool.max_pool2d(x, pool_size, strides, padding).shape).astype(np.float32)
-    np.testing.assert_allclose(pool.max_pool2d_backward(x, weights, pool_size, strides, padding),
-                               keras_grad(x, weights, pool_size, strides, padding), atol=1e-6)
+    np.testing.assert_allclose(
+        pool.max_pool2d_backward(x, weights, pool_size, strides, padding),
+        keras_grad(x, weights, pool_size, strides, padding),
+        atol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("pool_size,strides,padding", [(2, None, "valid"), (3, 1, "same"), (3, 2, "valid")])
@@ -152,8 +169,11 @@ def test_max_pool_gradient_with_ties_matches_autodiff(pool_size, strides, paddin
     rng = np.random.default_rng(6)
     x = rng.integers(0, 3, size=(1, 6, 6, 2)).astype(np.float32)  # many ties
     weights = rng.normal(size=pool.max_pool2d(x, pool_size, strides, padding).shape).astype(np.float32)
-    np.testing.assert_allclose(pool.max_pool2d_backward(x, weights, pool_size, strides, padding),
-                               keras_grad(x, weights, pool_size, strides, padding), atol=1e-6)
+    np.testing.assert_allclose(
+        pool.max_pool2d_backward(x, weights, pool_size, strides, padding),
+        keras_grad(x, weights, pool_size, strides, padding),
+        atol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("pool_size,strides,padding", [(2, None, "valid"), (3, 1, "same"), ((2, 3), 2, "same")])
@@ -162,16 +182,10 @@ def test_max_pool_gradient_matches_finite_differences(pool_size, strides, paddin
     x = rng.permutation(60).reshape(1, 5, 6, 2) * 0.1  # distinct values: max pooling is smooth near x
     weights = rng.normal(size=pool.max_pool2d(x, pool_size, strides, padding).shape)
 
-    def loss(v):
-        return float((pool.max_pool2d(v, pool_size, strides, padding) * weights).sum())
-
-    eps, numeric = 1e-4, np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        step = np.zeros_like(x)
-        step[idx] = eps
-        numeric[idx] = (loss(x + step) - loss(x - step)) / (2 * eps)
-    np.testing.assert_allclose(pool.max_pool2d_backward(x, weights, pool_size, strides, padding), numeric,
-                               atol=1e-8)
+    numeric = gradcheck.numerical_gradient_array(
+        lambda v: pool.max_pool2d(v, pool_size, strides, padding), x, weights, h=1e-4
+    )
+    np.testing.assert_allclose(pool.max_pool2d_backward(x, weights, pool_size, strides, padding), numeric, atol=1e-8)
 
 
 def test_argmax_points_at_the_maximum():
@@ -185,8 +199,12 @@ def test_argmax_points_at_the_maximum():
 # ---------------------------------------------------------------- laws
 @settings(max_examples=40, deadline=None)
 @given(
-    h=st.integers(1, 12), w=st.integers(1, 12), c=st.integers(1, 5),
-    k=st.integers(1, 4), s=st.integers(1, 4), padding=st.sampled_from(PADDINGS),
+    h=st.integers(1, 12),
+    w=st.integers(1, 12),
+    c=st.integers(1, 5),
+    k=st.integers(1, 4),
+    s=st.integers(1, 4),
+    padding=st.sampled_from(PADDINGS),
     seed=st.integers(0, 2**16),
 )
 def test_pooling_changes_height_and_width_never_depth(h, w, c, k, s, padding, seed):
@@ -194,7 +212,7 @@ def test_pooling_changes_height_and_width_never_depth(h, w, c, k, s, padding, se
         return
     x = np.random.default_rng(seed).normal(size=(2, h, w, c))
     outs = {mode: pool.pool2d(x, k, s, padding, mode) for mode in pool.POOL_MODES}
-    expected = (2, pool.pool_output_size(h, k, s, padding), pool.pool_output_size(w, k, s, padding), c)
+    expected = (2, flops.conv_output_size(h, k, s, padding), flops.conv_output_size(w, k, s, padding), c)
     for out in outs.values():
         assert out.shape == expected
     # average <= max <= L2 in every window
@@ -214,14 +232,18 @@ def test_max_pool_gradient_conserves_the_upstream_gradient(seed, k, s):
 
 
 # ---------------------------------------------------------------- bad arguments
-@pytest.mark.parametrize("kwargs,match", [
-    ({"pool_size": 0}, r"Expected pool_size >= 1. Received: pool_size=0"),
-    ({"pool_size": (2, 0)}, r"Expected pool_size >= 1"),
-    ({"pool_size": 2.5}, r"Expected pool_size to be an int or a pair of ints"),
-    ({"strides": 0}, r"Expected strides >= 1. Received: strides=0"),
-    ({"padding": "full"}, r"Expected padding to be 'valid' or 'same'. Received: padding='full'"),
-    ({"pool_size": 5}, r"Pool window of size 5 is larger than the input \(4\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"pool_size": 0}, r"Expected pool_size to be an integer >= 1 or a pair of them. Received: pool_size=0"),
+        ({"pool_size": (2, 0)}, r"Expected pool_size to be an integer >= 1 or a pair of them"),
+        ({"pool_size": 2.5}, r"Expected pool_size to be an integer >= 1 or a pair of them. Received: pool_size=2.5"),
+        ({"pool_size": True}, r"Received: pool_size=True"),
+        ({"strides": 0}, r"Expected strides to be an integer >= 1 or a pair of them. Received: strides=0"),
+        ({"padding": "full"}, r"Expected padding to be one of \['valid', 'same'\]. Received: padding='full'"),
+        ({"pool_size": 5}, r"Kernel of size 5 is larger than the padded input \(4\)"),
+    ],
+)
 def test_bad_arguments_raise(kwargs, match):
     for fn in (pool.max_pool2d, pool.average_pool2d, pool.l2_pool2d):
         with pytest.raises(ValueError, match=match):
@@ -237,10 +259,11 @@ def test_wrong_rank_raises(shape):
 
 
 def test_bad_mode_and_bad_gradient_shape_raise():
-    with pytest.raises(ValueError, match=r"Expected mode to be one of \('max', 'average', 'l2'\). "
-                                         r"Received: mode='min'"):
+    with pytest.raises(
+        ValueError,
+        match=r"Expected mode to be one of \['max', 'average', 'l2'\]. "
+        r"Received: mode='min'",
+    ):
         pool.pool2d(LECTURE, mode="min")
     with pytest.raises(ValueError, match=r"Expected grad_output of shape \(1, 2, 2, 1\)"):
         pool.max_pool2d_backward(LECTURE, np.ones((1, 3, 3, 1)))
-    with pytest.raises(ValueError, match=r"Expected input_size to be a positive integer"):
-        pool.pool_output_size(0, 2)

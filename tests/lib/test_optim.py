@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lib import optim
+from lib import gradcheck, optim
 
 STEPS = 120  # >= 100 steps of every optimizer against Keras
 
@@ -42,8 +42,7 @@ def run_against_keras(ours, theirs, steps=STEPS, dtype="float64", rtol=1e-9, ato
         values = [keras.ops.convert_to_numpy(v) for v in variables]
         theirs.apply([g.astype(dtype) for g in grad_fn(*values)], variables)
         for p, v in zip(params, variables):
-            np.testing.assert_allclose(p, keras.ops.convert_to_numpy(v), rtol=rtol, atol=atol,
-                                       err_msg=f"step {step}")
+            np.testing.assert_allclose(p, keras.ops.convert_to_numpy(v), rtol=rtol, atol=atol, err_msg=f"step {step}")
     return params
 
 
@@ -51,32 +50,45 @@ def run_against_keras(ours, theirs, steps=STEPS, dtype="float64", rtol=1e-9, ato
 KERAS_PAIRS = {
     "sgd": (lambda: optim.SGD(f32(0.05)), lambda: keras.optimizers.SGD(f32(0.05))),
     "sgd_small_lr": (lambda: optim.SGD(f32(0.003)), lambda: keras.optimizers.SGD(f32(0.003))),
-    "momentum_0.9": (lambda: optim.SGD(f32(0.05), momentum=f32(0.9)),
-                     lambda: keras.optimizers.SGD(f32(0.05), momentum=f32(0.9))),
-    "momentum_0.5": (lambda: optim.SGD(f32(0.1), momentum=0.5),
-                     lambda: keras.optimizers.SGD(f32(0.1), momentum=0.5)),
-    "nesterov_0.9": (lambda: optim.SGD(f32(0.05), momentum=f32(0.9), nesterov=True),
-                     lambda: keras.optimizers.SGD(f32(0.05), momentum=f32(0.9), nesterov=True)),
-    "nesterov_0.99": (lambda: optim.SGD(f32(0.01), momentum=f32(0.99), nesterov=True),
-                      lambda: keras.optimizers.SGD(f32(0.01), momentum=f32(0.99), nesterov=True)),
+    "momentum_0.9": (
+        lambda: optim.SGD(f32(0.05), momentum=f32(0.9)),
+        lambda: keras.optimizers.SGD(f32(0.05), momentum=f32(0.9)),
+    ),
+    "momentum_0.5": (lambda: optim.SGD(f32(0.1), momentum=0.5), lambda: keras.optimizers.SGD(f32(0.1), momentum=0.5)),
+    "nesterov_0.9": (
+        lambda: optim.SGD(f32(0.05), momentum=f32(0.9), nesterov=True),
+        lambda: keras.optimizers.SGD(f32(0.05), momentum=f32(0.9), nesterov=True),
+    ),
+    "nesterov_0.99": (
+        lambda: optim.SGD(f32(0.01), momentum=f32(0.99), nesterov=True),
+        lambda: keras.optimizers.SGD(f32(0.01), momentum=f32(0.99), nesterov=True),
+    ),
     "adagrad_default_keras": (
-        lambda: optim.AdaGrad(f32(0.1), epsilon=f32(1e-7), initial_accumulator_value=f32(0.1),
-                              epsilon_placement="inside"),
-        lambda: keras.optimizers.Adagrad(f32(0.1), epsilon=f32(1e-7), initial_accumulator_value=f32(0.1))),
+        lambda: optim.AdaGrad(
+            f32(0.1), epsilon=f32(1e-7), initial_accumulator_value=f32(0.1), epsilon_placement="inside"
+        ),
+        lambda: keras.optimizers.Adagrad(f32(0.1), epsilon=f32(1e-7), initial_accumulator_value=f32(0.1)),
+    ),
     "adagrad_zero_accumulator": (
         lambda: optim.AdaGrad(f32(0.3), epsilon=f32(1e-6), epsilon_placement="inside"),
-        lambda: keras.optimizers.Adagrad(f32(0.3), epsilon=f32(1e-6), initial_accumulator_value=0.0)),
-    "rmsprop_rho_0.9": (lambda: optim.RMSProp(f32(0.001), rho=f32(0.9), epsilon=f32(1e-7), epsilon_placement="inside"),
-                        lambda: keras.optimizers.RMSprop(f32(0.001), rho=f32(0.9), epsilon=f32(1e-7))),
-    "rmsprop_rho_0.99": (lambda: optim.RMSProp(f32(0.002), rho=f32(0.99), epsilon=f32(1e-7),
-                                               epsilon_placement="inside"),
-                         lambda: keras.optimizers.RMSprop(f32(0.002), rho=f32(0.99), epsilon=f32(1e-7))),
+        lambda: keras.optimizers.Adagrad(f32(0.3), epsilon=f32(1e-6), initial_accumulator_value=0.0),
+    ),
+    "rmsprop_rho_0.9": (
+        lambda: optim.RMSProp(f32(0.001), rho=f32(0.9), epsilon=f32(1e-7), epsilon_placement="inside"),
+        lambda: keras.optimizers.RMSprop(f32(0.001), rho=f32(0.9), epsilon=f32(1e-7)),
+    ),
+    "rmsprop_rho_0.99": (
+        lambda: optim.RMSProp(f32(0.002), rho=f32(0.99), epsilon=f32(1e-7), epsilon_placement="inside"),
+        lambda: keras.optimizers.RMSprop(f32(0.002), rho=f32(0.99), epsilon=f32(1e-7)),
+    ),
     "adam_default_keras": (
         lambda: optim.Adam(f32(0.01), f32(0.9), f32(0.999), epsilon=f32(1e-7), epsilon_hat=True),
-        lambda: keras.optimizers.Adam(f32(0.01), beta_1=f32(0.9), beta_2=f32(0.999), epsilon=f32(1e-7))),
+        lambda: keras.optimizers.Adam(f32(0.01), beta_1=f32(0.9), beta_2=f32(0.999), epsilon=f32(1e-7)),
+    ),
     "adam_other_betas": (
         lambda: optim.Adam(f32(0.005), f32(0.8), f32(0.99), epsilon=f32(1e-5), epsilon_hat=True),
-        lambda: keras.optimizers.Adam(f32(0.005), beta_1=f32(0.8), beta_2=f32(0.99), epsilon=f32(1e-5))),
+        lambda: keras.optimizers.Adam(f32(0.005), beta_1=f32(0.8), beta_2=f32(0.99), epsilon=f32(1e-5)),
+    ),
 }
 
 
@@ -99,12 +111,15 @@ def test_to_keras_builds_the_matching_optimizer(name):
     run_against_keras(ours(), ours().to_keras(), steps=30)
 
 
-@pytest.mark.parametrize("ours, match", [
-    (optim.AdaGrad(0.1), "epsilon_placement='inside'"),
-    (optim.RMSProp(0.1), "epsilon_placement='inside'"),
-    (optim.Adam(0.1), "epsilon_hat=True"),
-    (optim.SGD(lambda t: 0.1 / (1 + t), momentum=0.9, form="gradient"), "form='velocity'"),
-])
+@pytest.mark.parametrize(
+    "ours, match",
+    [
+        (optim.AdaGrad(0.1), "epsilon_placement='inside'"),
+        (optim.RMSProp(0.1), "epsilon_placement='inside'"),
+        (optim.Adam(0.1), "epsilon_hat=True"),
+        (optim.SGD(lambda t: 0.1 / (1 + t), momentum=0.9, form="gradient"), "form='velocity'"),
+    ],
+)
 def test_to_keras_refuses_when_keras_has_no_equivalent(ours, match):
     with pytest.raises(ValueError, match=match):
         ours.to_keras()
@@ -119,8 +134,10 @@ def test_keras_details_matter():
     """Left at the decks' forms, lib.optim does not match Keras: the details are real."""
     pairs = [
         (optim.AdaGrad(f32(0.1), epsilon=f32(1e-7)), keras.optimizers.Adagrad(f32(0.1), epsilon=f32(1e-7))),
-        (optim.RMSProp(f32(0.002), rho=f32(0.99), epsilon_placement="inside"),
-         keras.optimizers.RMSprop(f32(0.002), rho=f32(0.9))),
+        (
+            optim.RMSProp(f32(0.002), rho=f32(0.99), epsilon_placement="inside"),
+            keras.optimizers.RMSprop(f32(0.002), rho=f32(0.9)),
+        ),
     ]
     for ours, theirs in pairs:
         with pytest.raises(AssertionError):
@@ -177,17 +194,20 @@ def deck_loop(rule, steps=STEPS, lr=0.01, **kw):
     return w, b
 
 
-@pytest.mark.parametrize("rule, ours, kw", [
-    ("sgd", optim.SGD(0.01), {}),
-    ("momentum", optim.SGD(0.01, momentum=0.9, form="gradient"), {"rho": 0.9}),
-    ("momentum", optim.SGD(0.01, momentum=0.99, form="gradient"), {"rho": 0.99}),
-    ("adagrad", optim.AdaGrad(0.01, epsilon=1e-7), {}),
-    ("rmsprop", optim.RMSProp(0.01, rho=0.9, epsilon=1e-7), {"decay_rate": 0.9}),
-    ("rmsprop", optim.RMSProp(0.01, rho=0.99, epsilon=1e-7), {"decay_rate": 0.99}),
-    ("adam_almost", optim.Adam(0.01, epsilon=1e-7, bias_correction=False), {"beta1": 0.9, "beta2": 0.999}),
-    ("adam", optim.Adam(0.01), {"beta1": 0.9, "beta2": 0.999}),
-    ("adam", optim.Adam(0.01, beta_1=0.5, beta_2=0.9), {"beta1": 0.5, "beta2": 0.9}),
-])
+@pytest.mark.parametrize(
+    "rule, ours, kw",
+    [
+        ("sgd", optim.SGD(0.01), {}),
+        ("momentum", optim.SGD(0.01, momentum=0.9, form="gradient"), {"rho": 0.9}),
+        ("momentum", optim.SGD(0.01, momentum=0.99, form="gradient"), {"rho": 0.99}),
+        ("adagrad", optim.AdaGrad(0.01, epsilon=1e-7), {}),
+        ("rmsprop", optim.RMSProp(0.01, rho=0.9, epsilon=1e-7), {"decay_rate": 0.9}),
+        ("rmsprop", optim.RMSProp(0.01, rho=0.99, epsilon=1e-7), {"decay_rate": 0.99}),
+        ("adam_almost", optim.Adam(0.01, epsilon=1e-7, bias_correction=False), {"beta1": 0.9, "beta2": 0.999}),
+        ("adam", optim.Adam(0.01), {"beta1": 0.9, "beta2": 0.999}),
+        ("adam", optim.Adam(0.01, beta_1=0.5, beta_2=0.9), {"beta1": 0.5, "beta2": 0.9}),
+    ],
+)
 def test_matches_the_decks_loops(rule, ours, kw):
     expected = deck_loop(rule, **kw)
     params = [np.zeros((3, 2)), np.zeros(2)]
@@ -215,8 +235,13 @@ def test_momentum_forms_differ_under_a_schedule():
 
 
 @settings(max_examples=30, deadline=None)
-@given(t=st.integers(1, 5000), g=st.floats(1e-4, 10.0), m=st.floats(-1.0, 1.0), v=st.floats(1e-10, 1.0),
-       beta_2=st.sampled_from([0.9, 0.99, 0.999]))
+@given(
+    t=st.integers(1, 5000),
+    g=st.floats(1e-4, 10.0),
+    m=st.floats(-1.0, 1.0),
+    v=st.floats(1e-10, 1.0),
+    beta_2=st.sampled_from([0.9, 0.99, 0.999]),
+)
 def test_adam_epsilon_hat_is_algorithm_1_with_a_rescaled_epsilon(t, g, m, v, beta_2):
     eps = 1e-7
     hat = optim.Adam(0.01, beta_2=beta_2, epsilon=eps, epsilon_hat=True)
@@ -248,7 +273,7 @@ def test_adam_first_step_is_the_learning_rate_and_uncorrected_is_3_16_times_larg
 @pytest.mark.parametrize("make", [lambda: optim.SGD(0.05, momentum=0.9), lambda: optim.Adam(0.01)])
 def test_accumulated_micro_batches_equal_one_large_batch(make):
     rows = np.arange(64)
-    micro = [rows[i:i + 16] for i in range(0, 64, 16)]
+    micro = [rows[i : i + 16] for i in range(0, 64, 16)]
 
     def batch_grads(w, b, idx):
         r = X[idx] @ w + b - Y[idx]
@@ -340,31 +365,62 @@ def keras_values(schedule, scalar=False):
 S = keras.optimizers.schedules
 
 
-@pytest.mark.parametrize("ours, theirs, scalar", [
-    (lambda t: optim.annealing(t, 1.0, 10.0), S.InverseTimeDecay(**optim.annealing_as_inverse_time_decay(1.0, 10.0)),
-     False),
-    (lambda t: optim.annealing(t, 0.3, 2.5), S.InverseTimeDecay(**optim.annealing_as_inverse_time_decay(0.3, 2.5)),
-     False),
-    (lambda t: optim.inverse_time_decay(t, 0.1, 50, 0.5), S.InverseTimeDecay(0.1, 50, 0.5), False),
-    (lambda t: optim.inverse_time_decay(t, 0.1, 50, 0.5, staircase=True),
-     S.InverseTimeDecay(0.1, 50, 0.5, staircase=True), False),
-    (lambda t: optim.piecewise_constant(t, [300, 600], [0.1, 0.01, 0.001]),
-     S.PiecewiseConstantDecay([300, 600], [0.1, 0.01, 0.001]), False),
-    (lambda t: optim.piecewise_constant(t, [10], [1.0, 0.5]), S.PiecewiseConstantDecay([10], [1.0, 0.5]), False),
-    (lambda t: optim.exponential_decay(t, 0.1, 100, 0.8), S.ExponentialDecay(0.1, 100, 0.8), False),
-    (lambda t: optim.exponential_decay(t, 0.1, 100, 0.8, staircase=True),
-     S.ExponentialDecay(0.1, 100, 0.8, staircase=True), False),
-    (lambda t: optim.cosine_decay(t, 0.1, 1000), S.CosineDecay(0.1, 1000), False),
-    (lambda t: optim.cosine_decay(t, 0.1, 700, alpha=0.1), S.CosineDecay(0.1, 700, alpha=0.1), False),
-    (lambda t: optim.cosine_decay(t, 0.0, 900, warmup_target=0.1, warmup_steps=100),
-     S.CosineDecay(0.0, 900, warmup_target=0.1, warmup_steps=100), True),
-    (lambda t: optim.cosine_decay(t, 0.01, 500, alpha=0.05, warmup_target=0.2, warmup_steps=250),
-     S.CosineDecay(0.01, 500, alpha=0.05, warmup_target=0.2, warmup_steps=250), True),
-    (lambda t: optim.cosine_decay_restarts(t, 0.1, 100), S.CosineDecayRestarts(0.1, 100), False),
-    (lambda t: optim.cosine_decay_restarts(t, 0.1, 100, t_mul=1.0), S.CosineDecayRestarts(0.1, 100, t_mul=1.0), False),
-    (lambda t: optim.cosine_decay_restarts(t, 0.1, 60, t_mul=1.5, m_mul=0.7, alpha=0.05),
-     S.CosineDecayRestarts(0.1, 60, t_mul=1.5, m_mul=0.7, alpha=0.05), False),
-])
+@pytest.mark.parametrize(
+    "ours, theirs, scalar",
+    [
+        (
+            lambda t: optim.annealing(t, 1.0, 10.0),
+            S.InverseTimeDecay(**optim.annealing_as_inverse_time_decay(1.0, 10.0)),
+            False,
+        ),
+        (
+            lambda t: optim.annealing(t, 0.3, 2.5),
+            S.InverseTimeDecay(**optim.annealing_as_inverse_time_decay(0.3, 2.5)),
+            False,
+        ),
+        (lambda t: optim.inverse_time_decay(t, 0.1, 50, 0.5), S.InverseTimeDecay(0.1, 50, 0.5), False),
+        (
+            lambda t: optim.inverse_time_decay(t, 0.1, 50, 0.5, staircase=True),
+            S.InverseTimeDecay(0.1, 50, 0.5, staircase=True),
+            False,
+        ),
+        (
+            lambda t: optim.piecewise_constant(t, [300, 600], [0.1, 0.01, 0.001]),
+            S.PiecewiseConstantDecay([300, 600], [0.1, 0.01, 0.001]),
+            False,
+        ),
+        (lambda t: optim.piecewise_constant(t, [10], [1.0, 0.5]), S.PiecewiseConstantDecay([10], [1.0, 0.5]), False),
+        (lambda t: optim.exponential_decay(t, 0.1, 100, 0.8), S.ExponentialDecay(0.1, 100, 0.8), False),
+        (
+            lambda t: optim.exponential_decay(t, 0.1, 100, 0.8, staircase=True),
+            S.ExponentialDecay(0.1, 100, 0.8, staircase=True),
+            False,
+        ),
+        (lambda t: optim.cosine_decay(t, 0.1, 1000), S.CosineDecay(0.1, 1000), False),
+        (lambda t: optim.cosine_decay(t, 0.1, 700, alpha=0.1), S.CosineDecay(0.1, 700, alpha=0.1), False),
+        (
+            lambda t: optim.cosine_decay(t, 0.0, 900, warmup_target=0.1, warmup_steps=100),
+            S.CosineDecay(0.0, 900, warmup_target=0.1, warmup_steps=100),
+            True,
+        ),
+        (
+            lambda t: optim.cosine_decay(t, 0.01, 500, alpha=0.05, warmup_target=0.2, warmup_steps=250),
+            S.CosineDecay(0.01, 500, alpha=0.05, warmup_target=0.2, warmup_steps=250),
+            True,
+        ),
+        (lambda t: optim.cosine_decay_restarts(t, 0.1, 100), S.CosineDecayRestarts(0.1, 100), False),
+        (
+            lambda t: optim.cosine_decay_restarts(t, 0.1, 100, t_mul=1.0),
+            S.CosineDecayRestarts(0.1, 100, t_mul=1.0),
+            False,
+        ),
+        (
+            lambda t: optim.cosine_decay_restarts(t, 0.1, 60, t_mul=1.5, m_mul=0.7, alpha=0.05),
+            S.CosineDecayRestarts(0.1, 60, t_mul=1.5, m_mul=0.7, alpha=0.05),
+            False,
+        ),
+    ],
+)
 def test_schedules_match_keras(ours, theirs, scalar):
     expected = keras_values(theirs, scalar)
     steps = SCALAR_GRID if scalar else STEP_GRID
@@ -403,8 +459,8 @@ SURFACES = [optim.ravine(50), optim.ravine(50, angle=0.7), optim.saddle(), optim
 @settings(max_examples=20, deadline=None)
 @given(x=st.floats(-2, 2), y=st.floats(-2, 2))
 def test_surface_gradient_matches_numerical_gradient(surface, x, y):
-    p, h = np.array([x, y]), 1e-6
-    numerical = [(surface.f(p + h * e) - surface.f(p - h * e)) / (2 * h) for e in np.eye(2)]
+    p = np.array([x, y])
+    numerical = gradcheck.numerical_gradient(surface.f, p, h=1e-6)
     np.testing.assert_allclose(surface.grad(p), numerical, rtol=1e-5, atol=1e-4)
 
 
@@ -448,7 +504,8 @@ def test_momentum_shortens_the_ravine_and_adam_leaves_the_saddle_sooner():
     assert momentum < sgd
     saddle = optim.saddle()
     leave = lambda path: int(np.argmax(np.abs(path[:, 1]) > 0.5))  # noqa: E731
-    assert leave(optim.trajectory(optim.Adam(0.05), saddle, 300)) < leave(optim.trajectory(optim.SGD(0.15), saddle, 300))
+    adam, sgd = optim.trajectory(optim.Adam(0.05), saddle, 300), optim.trajectory(optim.SGD(0.15), saddle, 300)
+    assert leave(adam) < leave(sgd)
 
 
 def test_plot_paths_returns_a_figure():
@@ -490,35 +547,38 @@ def test_config_and_repr():
     assert optim.SGD(0.1, 0.9, form="gradient").get_config()["form"] == "gradient"
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: optim.SGD(-0.1), r"Expected learning_rate to be a float >= 0.*Received: learning_rate=-0.1"),
-    (lambda: optim.Adam(learning_rate=-1e-3), r"learning_rate=-0.001"),
-    (lambda: optim.SGD("0.1"), r"learning_rate='0.1'"),
-    (lambda: optim.SGD(float("nan")), r"learning_rate=nan"),
-    (lambda: optim.SGD(0.1, momentum=1.0), r"Expected momentum in \[0, 1\)\. Received: momentum=1.0"),
-    (lambda: optim.SGD(0.1, momentum=-0.1), r"Expected momentum in \[0, 1\)\. Received: momentum=-0.1"),
-    (lambda: optim.SGD(0.1, momentum=1.5), r"momentum=1.5"),
-    (lambda: optim.RMSProp(0.1, rho=1.0), r"Expected rho in \[0, 1\)\. Received: rho=1.0"),
-    (lambda: optim.RMSProp(0.1, rho=-0.5), r"Expected rho in \[0, 1\)\. Received: rho=-0.5"),
-    (lambda: optim.Adam(0.1, beta_1=1.0), r"Expected beta_1 in \[0, 1\)\. Received: beta_1=1.0"),
-    (lambda: optim.Adam(0.1, beta_2=1.2), r"Expected beta_2 in \[0, 1\)\. Received: beta_2=1.2"),
-    (lambda: optim.AdaGrad(0.1, epsilon=0.0), r"Expected epsilon > 0\. Received: epsilon=0.0"),
-    (lambda: optim.RMSProp(0.1, epsilon=-1e-7), r"Expected epsilon > 0\. Received: epsilon=-1e-07"),
-    (lambda: optim.Adam(0.1, epsilon=0), r"Expected epsilon > 0\. Received: epsilon=0"),
-    (lambda: optim.AdaGrad(0.1, initial_accumulator_value=-1), r"initial_accumulator_value >= 0"),
-    (lambda: optim.SGD(0.1, form="pytorch"), r"Expected form in \['velocity', 'gradient'\]"),
-    (lambda: optim.RMSProp(0.1, epsilon_placement="middle"), r"Expected epsilon_placement in"),
-    (lambda: optim.Adam(0.1, bias_correction=False, epsilon_hat=True), r"needs bias_correction=True"),
-    (lambda: optim.GradientAccumulator(optim.SGD(0.1), steps=0), r"Expected steps to be an integer >= 1"),
-    (lambda: optim.ExponentialMovingAverage(1.0), r"Expected momentum in \[0, 1\)\. Received: momentum=1.0"),
-    (lambda: optim.annealing(1, a=1.0, epsilon=0.0), r"Expected epsilon > 0"),
-    (lambda: optim.piecewise_constant(1, [10, 20], [1.0, 0.5]), r"len\(values\) == len\(boundaries\) \+ 1"),
-    (lambda: optim.piecewise_constant(1, [20, 10], [1.0, 0.5, 0.1]), r"increasing boundaries"),
-    (lambda: optim.exponential_decay(1, 0.1, 0, 0.5), r"Expected decay_steps > 0"),
-    (lambda: optim.cosine_decay(1, 0.0, 10, warmup_target=0.1), r"warmup_steps > 0"),
-    (lambda: optim.restart_ends(10, 0), r"cycles to be an integer >= 1"),
-    (lambda: optim.ravine(-1.0), r"Expected condition > 0"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: optim.SGD(-0.1), r"Expected learning_rate >= 0. Received: learning_rate=-0.1"),
+        (lambda: optim.Adam(learning_rate=-1e-3), r"learning_rate=-0.001"),
+        (lambda: optim.SGD("0.1"), r"learning_rate='0.1'"),
+        (lambda: optim.SGD(float("nan")), r"learning_rate=nan"),
+        (lambda: optim.SGD(0.1, momentum=1.0), r"Expected momentum in \[0, 1\)\. Received: momentum=1.0"),
+        (lambda: optim.SGD(0.1, momentum=-0.1), r"Expected momentum in \[0, 1\)\. Received: momentum=-0.1"),
+        (lambda: optim.SGD(0.1, momentum=1.5), r"momentum=1.5"),
+        (lambda: optim.RMSProp(0.1, rho=1.0), r"Expected rho in \[0, 1\)\. Received: rho=1.0"),
+        (lambda: optim.RMSProp(0.1, rho=-0.5), r"Expected rho in \[0, 1\)\. Received: rho=-0.5"),
+        (lambda: optim.Adam(0.1, beta_1=1.0), r"Expected beta_1 in \[0, 1\)\. Received: beta_1=1.0"),
+        (lambda: optim.Adam(0.1, beta_2=1.2), r"Expected beta_2 in \[0, 1\)\. Received: beta_2=1.2"),
+        (lambda: optim.AdaGrad(0.1, epsilon=0.0), r"Expected epsilon > 0\. Received: epsilon=0.0"),
+        (lambda: optim.RMSProp(0.1, epsilon=-1e-7), r"Expected epsilon > 0\. Received: epsilon=-1e-07"),
+        (lambda: optim.Adam(0.1, epsilon=0), r"Expected epsilon > 0\. Received: epsilon=0"),
+        (lambda: optim.AdaGrad(0.1, initial_accumulator_value=-1), r"initial_accumulator_value >= 0"),
+        (lambda: optim.SGD(0.1, form="pytorch"), r"Expected form to be one of \['velocity', 'gradient'\]"),
+        (lambda: optim.RMSProp(0.1, epsilon_placement="middle"), r"Expected epsilon_placement to be one of"),
+        (lambda: optim.Adam(0.1, bias_correction=False, epsilon_hat=True), r"needs bias_correction=True"),
+        (lambda: optim.GradientAccumulator(optim.SGD(0.1), steps=0), r"Expected steps to be a positive integer"),
+        (lambda: optim.ExponentialMovingAverage(1.0), r"Expected momentum in \[0, 1\)\. Received: momentum=1.0"),
+        (lambda: optim.annealing(1, a=1.0, epsilon=0.0), r"Expected epsilon > 0"),
+        (lambda: optim.piecewise_constant(1, [10, 20], [1.0, 0.5]), r"len\(values\) == len\(boundaries\) \+ 1"),
+        (lambda: optim.piecewise_constant(1, [20, 10], [1.0, 0.5, 0.1]), r"increasing boundaries"),
+        (lambda: optim.exponential_decay(1, 0.1, 0, 0.5), r"Expected decay_steps > 0"),
+        (lambda: optim.cosine_decay(1, 0.0, 10, warmup_target=0.1), r"warmup_steps > 0"),
+        (lambda: optim.restart_ends(10, 0), r"Expected cycles to be a positive integer"),
+        (lambda: optim.ravine(-1.0), r"Expected condition > 0"),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(make, match):
     with pytest.raises(ValueError, match=match):
         make()
@@ -539,3 +599,55 @@ def test_step_rejects_mismatched_or_non_float_inputs():
         opt.step([np.zeros(2, dtype=int)], [np.zeros(2)])
     with pytest.raises(TypeError, match="floating-point NumPy arrays"):
         opt.step([[0.0, 0.0]], [np.zeros(2)])
+
+
+# --------------------------------------------------------------------------------------
+# softmax regression: the loss and gradients, and the training loop against Keras's SGD
+# --------------------------------------------------------------------------------------
+def test_softmax_cross_entropy_matches_keras_and_its_gradient_is_the_numerical_one():
+    rng = np.random.default_rng(0)
+    logits, labels = 5 * rng.normal(size=(6, 4)), rng.integers(0, 4, 6)
+    loss, grad = optim.softmax_cross_entropy(logits, labels)
+    keras_loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits.astype("float32"))
+    assert loss == pytest.approx(float(keras_loss), rel=1e-5)
+    numeric = gradcheck.numerical_gradient(lambda z: optim.softmax_cross_entropy(z, labels)[0], logits)
+    assert gradcheck.relative_error(grad, numeric) < 1e-7
+    big, _ = optim.softmax_cross_entropy(logits + 1e4, labels)  # the row max is subtracted: no overflow
+    assert big == pytest.approx(loss, rel=1e-9)
+    with pytest.raises(ValueError, match=r"Expected logits \(n, classes\) and n integer labels"):
+        optim.softmax_cross_entropy(logits, labels[:3])
+
+
+def test_softmax_regression_gradients_are_the_numerical_ones():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(8, 5)), rng.integers(0, 3, 8)
+    kernel, bias = rng.normal(size=(5, 3)), rng.normal(size=3)
+    loss, (d_kernel, d_bias) = optim.softmax_regression(kernel, bias, x, y)
+    assert loss == optim.softmax_cross_entropy(x @ kernel + bias, y)[0]
+    numeric_kernel = gradcheck.numerical_gradient(lambda k: optim.softmax_regression(k, bias, x, y)[0], kernel)
+    numeric_bias = gradcheck.numerical_gradient(lambda b: optim.softmax_regression(kernel, b, x, y)[0], bias)
+    assert gradcheck.relative_error(d_kernel, numeric_kernel) < 1e-7
+    assert gradcheck.relative_error(d_bias, numeric_bias) < 1e-7
+
+
+def test_train_softmax_regression_takes_the_steps_of_keras_sgd():
+    """Same zero start, same batches in the same order: Keras's SGD on a Dense layer ends each epoch at the same
+    test loss."""
+    rng = np.random.default_rng(2)
+    x_train, x_test, w = rng.normal(size=(70, 6)), rng.normal(size=(20, 6)), rng.normal(size=(6, 3))
+    y_train, y_test = (x_train @ w).argmax(axis=1), (x_test @ w).argmax(axis=1)  # a linear rule to learn
+    ours = optim.train_softmax_regression(
+        x_train, y_train, x_test, y_test, batch_size=16, learning_rate=0.5, epochs=3, seed=4, num_classes=3
+    )
+    keras.backend.clear_session()
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3, kernel_initializer="zeros")])
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.5), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
+    order_rng, theirs = np.random.default_rng(4), []
+    for _ in range(3):
+        order = order_rng.permutation(70)[:64]  # whole batches of 16 only
+        model.fit(x_train[order], y_train[order], batch_size=16, epochs=1, shuffle=False, verbose=0)
+        theirs.append(model.evaluate(x_test, y_test, verbose=0))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4)
+    assert ours[-1] < math.log(3)  # below chance's loss: it learned something

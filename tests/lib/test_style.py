@@ -12,14 +12,14 @@ import keras
 import numpy as np
 import pytest
 
-from lib import style
+from lib import models, style
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def extractor():
-    model = style.random_vgg(widths=(4, 8), convs_per_block=(1, 2), seed=0)
+    model = models.random_vgg(widths=(4, 8), convs_per_block=(1, 2), seed=0)
     return style.FeatureExtractor(model, ["block1_conv1", "block2_conv1", "block2_conv2"])
 
 
@@ -42,16 +42,19 @@ def test_gram_matches_loops_and_einsum(shape):
     batch = np.stack([f, 2 * f])
     gb = keras.ops.convert_to_numpy(style.gram_matrix(batch))
     assert gb.shape == (2, shape[-1], shape[-1])
-    np.testing.assert_allclose(gb[1], 4 * np.einsum("hwi,hwj->ij", f, f) / (shape[0] * shape[1]), rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(gb[1], 4 * np.einsum("hwi,hwj->ij", f, f) / (shape[0] * shape[1]), rtol=1e-5, atol=1e-6)
 
 
 def test_gram_ignores_layout():
     f = np.random.default_rng(2).standard_normal((4, 5, 3)).astype("float32")
     perm = np.random.default_rng(3).permutation(20)
     shuffled = f.reshape(20, 3)[perm].reshape(4, 5, 3)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(style.gram_matrix(shuffled)),
-                               keras.ops.convert_to_numpy(style.gram_matrix(f)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(style.gram_matrix(shuffled)),
+        keras.ops.convert_to_numpy(style.gram_matrix(f)),
+        rtol=1e-5,
+        atol=1e-6,
+    )
     assert float(style.content_loss(shuffled, f)) > 0.1
 
 
@@ -102,8 +105,9 @@ def test_total_variation_matches_formula(p):
 def test_total_variation_matches_tensorflow():
     tf = pytest.importorskip("tensorflow")
     x = images(9)
-    np.testing.assert_allclose(float(style.total_variation_loss(x, power=1)),
-                               float(tf.image.total_variation(tf.constant(x))), rtol=1e-5)
+    np.testing.assert_allclose(
+        float(style.total_variation_loss(x, power=1)), float(tf.image.total_variation(tf.constant(x))), rtol=1e-5
+    )
 
 
 def test_vgg19_preprocessing_round_trip():
@@ -126,9 +130,19 @@ def test_vgg19_missing_weights_error_names_file(tmp_path, monkeypatch):
 
 def test_transfer_lowers_loss_and_keeps_range(extractor):
     content, style_img = images(12, 0), images(10, 1)  # the style image may have another size
-    result = style.transfer_style(content, style_img, extractor, "block2_conv2", ["block1_conv1", "block2_conv1"],
-                                  style_weight=100.0, tv_weight=0.01, steps=15, learning_rate=0.05, verbose=0,
-                                  log_every=5)
+    result = style.transfer_style(
+        content,
+        style_img,
+        extractor,
+        "block2_conv2",
+        ["block1_conv1", "block2_conv1"],
+        style_weight=100.0,
+        tv_weight=0.01,
+        steps=15,
+        learning_rate=0.05,
+        verbose=0,
+        log_every=5,
+    )
     h = result.history
     assert h["step"] == [0, 5, 10, 15]
     assert h["total"][-1] < h["total"][0]
@@ -141,8 +155,19 @@ def test_transfer_lowers_loss_and_keeps_range(extractor):
 def test_transfer_with_content_target_and_noise_init(extractor):
     content = images(8, 2)
     target = keras.ops.zeros_like(extractor(content)["block2_conv1"])
-    r = style.transfer_style(content, content, extractor, "block2_conv1", [], content_target=target,
-                             style_weight=0.0, steps=5, init="noise", verbose=0, compile=False)
+    r = style.transfer_style(
+        content,
+        content,
+        extractor,
+        "block2_conv1",
+        [],
+        content_target=target,
+        style_weight=0.0,
+        steps=5,
+        init="noise",
+        verbose=0,
+        compile=False,
+    )
     assert r.history["content"][-1] < r.history["content"][0]
     assert r.history["style"] == [0.0] * len(r.history["step"])
 
@@ -175,11 +200,16 @@ def test_errors_wrong_rank_and_sizes(extractor):
         style.edge_correlation(images(8), images(9))
 
 
-@pytest.mark.parametrize("kwargs, name", [({"content_weight": -1.0}, "content_weight"),
-                                          ({"style_weight": -0.5}, "style_weight"),
-                                          ({"tv_weight": float("nan")}, "tv_weight")])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"content_weight": -1.0}, "content_weight"),
+        ({"style_weight": -0.5}, "style_weight"),
+        ({"tv_weight": float("nan")}, "tv_weight"),
+    ],
+)
 def test_errors_negative_weights(extractor, kwargs, name):
-    with pytest.raises(ValueError, match=rf"Expected {name} to be a number >= 0. Received: {name}="):
+    with pytest.raises(ValueError, match=rf"Expected {name} >= 0. Received: {name}="):
         style.transfer_style(images(8), images(8), extractor, "block2_conv2", ["block1_conv1"], **kwargs)
 
 
@@ -195,41 +225,17 @@ def test_errors_unknown_layers(extractor):
         style.content_representation(extractor, images(8), "nope")
     with pytest.raises(ValueError, match="Expected layer_weights for style layers"):
         style.style_loss({"a": np.zeros((2, 2, 1))}, {"a": np.zeros((1, 1))}, {"b": 1.0})
-    with pytest.raises(ValueError, match=r"Expected layer_weights\['a'\] to be a number >= 0"):
+    with pytest.raises(ValueError, match=r"Expected layer_weights\['a'\] >= 0"):
         style.style_loss({"a": np.zeros((2, 2, 1))}, {"a": np.zeros((1, 1))}, {"a": -1.0})
-
-
-def test_random_vgg_weights_come_from_the_seed_with_numpy():
-    """The same network on every backend: He-normal kernels drawn by NumPy from the seed, zero biases."""
-    a, b, c = (style.random_vgg(widths=(8, 16), convs_per_block=(1, 1), seed=s) for s in (3, 3, 4))
-    ka = keras.ops.convert_to_numpy(a.get_layer("block2_conv1").kernel)
-    np.testing.assert_array_equal(ka, keras.ops.convert_to_numpy(b.get_layer("block2_conv1").kernel))
-    assert not np.allclose(ka, keras.ops.convert_to_numpy(c.get_layer("block2_conv1").kernel))
-    rng = np.random.default_rng(3)
-    first = rng.normal(0.0, np.sqrt(2.0 / 27), size=(3, 3, 3, 8)).astype("float32")
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(a.get_layer("block1_conv1").kernel), first)
-    assert abs(ka.std() / np.sqrt(2.0 / (9 * 8)) - 1) < 0.1
-    assert not np.any(keras.ops.convert_to_numpy(a.get_layer("block1_conv1").bias))
-
-
-def test_random_vgg_layer_names_and_errors():
-    model = style.random_vgg(widths=(2, 3), convs_per_block=(1, 2))
-    names = [layer.name for layer in model.layers]
-    assert names == ["image", "preprocess", "block1_conv1", "block1_pool", "block2_conv1", "block2_conv2",
-                     "block2_pool"]
-    with pytest.raises(ValueError, match="one number of convolutions per block"):
-        style.random_vgg(widths=(2, 3), convs_per_block=(1,))
-    with pytest.raises(ValueError, match="Expected pooling 'avg' or 'max'"):
-        style.random_vgg(pooling="min")
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
 def test_transfer_runs_on_jax_backend():
     code = textwrap.dedent("""
         import numpy as np, keras
-        from lib import style
+        from lib import models, style
         assert keras.backend.backend() == "jax"
-        ex = style.FeatureExtractor(style.random_vgg((4, 4), (1, 1)), ["block1_conv1", "block2_conv1"])
+        ex = style.FeatureExtractor(models.random_vgg((4, 4), (1, 1)), ["block1_conv1", "block2_conv1"])
         rng = np.random.default_rng(0)
         c, s = rng.uniform(0, 1, (8, 8, 3)).astype("float32"), rng.uniform(0, 1, (8, 8, 3)).astype("float32")
         r = style.transfer_style(c, s, ex, "block2_conv1", ["block1_conv1"], style_weight=100.0, steps=5,

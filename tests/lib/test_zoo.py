@@ -1,4 +1,4 @@
-"""Tests for lib.zoo: parameter counts equal keras.applications, published costs, shapes, errors."""
+"""Tests for lib.models.zoo: parameter counts equal keras.applications, published costs, shapes, errors."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from lib import flops, zoo
-
+from lib import flops
+from lib.models import zoo
 
 # --------------------------------------------------------------------------- #
 # equal to keras.applications (weights=None, nothing downloaded); big models built once
@@ -40,8 +40,9 @@ def test_param_count_equals_keras_applications(name, vgg16, shapes_only):
     assert ours.output_shape == reference.output_shape
 
 
-@pytest.mark.parametrize("name,expected", [("vgg19", 143_667_240), ("resnet101", 44_707_176),
-                                           ("resnet152", 60_419_944)])
+@pytest.mark.parametrize(
+    "name,expected", [("vgg19", 143_667_240), ("resnet101", 44_707_176), ("resnet152", 60_419_944)]
+)
 def test_param_count_other_keras_models(name, expected, shapes_only):
     # the counts keras.applications gives for VGG19 / ResNet101 / ResNet152 with weights=None
     with shapes_only():
@@ -144,8 +145,10 @@ def test_mobilenet_cost_and_separable_saving():
 SMALL = {"alexnet": (67, 67, 3), "cifar_resnet": (16, 16, 3)}
 
 
-@pytest.mark.parametrize("name", ["alexnet", "vgg11", "vgg13", "googlenet", "resnet18", "resnet34", "densenet121",
-                                  "mobilenet", "cifar_resnet"])
+@pytest.mark.parametrize(
+    "name",
+    ["alexnet", "vgg11", "vgg13", "googlenet", "resnet18", "resnet34", "densenet121", "mobilenet", "cifar_resnet"],
+)
 def test_builders_small_input_forward(name, forward):
     shape = SMALL.get(name, (32, 32, 3))
     model = zoo.build(name, input_shape=shape, num_classes=5)
@@ -213,8 +216,7 @@ def test_channel_pad_layer(tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path)
     xs = np.random.default_rng(1).random((2, 8, 8, 3), dtype=np.float32)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(xs)), keras.ops.convert_to_numpy(model(xs)),
-                               atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(xs)), keras.ops.convert_to_numpy(model(xs)), atol=1e-6)
     with pytest.raises(ValueError, match="Expected extra to be a non-negative integer"):
         zoo.ChannelPad(-1)
 
@@ -222,22 +224,30 @@ def test_channel_pad_layer(tmp_path):
 # --------------------------------------------------------------------------- #
 # bad configurations
 # --------------------------------------------------------------------------- #
-@pytest.mark.parametrize("call,match", [
-    (lambda: zoo.build("vgg17"), "Unknown model name 'vgg17'"),
-    (lambda: zoo.vgg(17), r"Expected depth in \[11, 13, 16, 19\]"),
-    (lambda: zoo.resnet(20), r"Expected depth in \[18, 34, 50, 101, 152\]"),
-    (lambda: zoo.densenet(100), "Expected depth in"),
-    (lambda: zoo.cifar_resnet(21), "Expected depth = 6n"),
-    (lambda: zoo.build("vgg16", input_shape=(16, 16, 3)), "at least 32x32 for VGG-16"),
-    (lambda: zoo.build("resnet50", input_shape=(31, 31, 3)), "at least 32x32 for ResNet-50"),
-    (lambda: zoo.alexnet(input_shape=(64, 64, 3)), "at least 67x67 for AlexNet"),
-    (lambda: zoo.build("mobilenet", num_classes=0), "Expected num_classes to be a positive integer"),
-    (lambda: zoo.build("resnet18", width=0), r"Expected width > 0. Received: width=0"),
-    (lambda: zoo.build("googlenet", width=-0.5), "Expected width > 0"),
-    (lambda: zoo.build("resnet18", shortcut="D"), r"Expected shortcut in \['A', 'B', 'C'\]"),
-    (lambda: zoo.build("vgg11", input_shape=(32, 32)), "Expected input_shape"),
-    (lambda: zoo.densenet(growth_rate=0), "Expected growth_rate"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: zoo.build("vgg17"), "Unknown model name 'vgg17'"),
+        (lambda: zoo.vgg(17), r"Expected depth to be one of \[11, 13, 16, 19\]"),
+        (lambda: zoo.resnet(20), r"Expected depth to be one of \[18, 34, 50, 101, 152\]"),
+        (lambda: zoo.densenet(100), "Expected depth to be one of"),
+        (lambda: zoo.cifar_resnet(True), "Expected depth to be an integer >= 8"),
+        (lambda: zoo.cifar_resnet(21), "Expected depth = 6n"),
+        (lambda: zoo.build("vgg16", input_shape=(16, 16, 3)), "at least 32x32 for VGG-16"),
+        (lambda: zoo.build("resnet50", input_shape=(31, 31, 3)), "at least 32x32 for ResNet-50"),
+        (lambda: zoo.alexnet(input_shape=(64, 64, 3)), "at least 67x67 for AlexNet"),
+        (lambda: zoo.build("mobilenet", num_classes=0), "Expected num_classes to be an integer >= 2"),
+        (
+            lambda: zoo.build("vgg11", num_classes=1),
+            r"Expected num_classes to be an integer >= 2. Received: num_classes=1",
+        ),
+        (lambda: zoo.build("resnet18", width=0), r"Expected width > 0. Received: width=0"),
+        (lambda: zoo.build("googlenet", width=-0.5), r"Expected width > 0"),
+        (lambda: zoo.build("resnet18", shortcut="D"), r"Expected shortcut to be one of \['A', 'B', 'C'\]"),
+        (lambda: zoo.build("vgg11", input_shape=(32, 32)), "Expected input_shape"),
+        (lambda: zoo.densenet(growth_rate=0), "Expected growth_rate"),
+    ],
+)
 def test_bad_configurations_raise(call, match):
     with pytest.raises(ValueError, match=match):
         call()

@@ -19,16 +19,20 @@ import json
 
 import pytest
 
-from lib import paths, report, runner
+from harness import floors, runner
+from lib import paths, report
 
 NOTEBOOKS = paths.notebook_paths()
-FLOORS = paths.ROOT / "tests" / "notebooks" / "floors"
 TIMEOUT = 420  # seconds; defaults are meant to take about one minute
 #: Executed on JAX by every test run: their cells do backend-sensitive things (float64 comparisons, which JAX
 #: makes float32 unless asked; autodiff in float64; subgradients at 0). 06 (tf.data feeding a JAX model) is the
 #: slowest on JAX and its backend-specific part is lib.augment's, which the JAX pass tests: it runs with -m jax_extra.
-JAX_BY_DEFAULT = {"03_activations_and_initialization", "04_optimizers_and_schedules", "05_regularization",
-                  "07_normalization"}
+JAX_BY_DEFAULT = {
+    "03_activations_and_initialization",
+    "04_optimizers_and_schedules",
+    "05_regularization",
+    "07_normalization",
+}
 
 
 @pytest.mark.notebook
@@ -70,8 +74,11 @@ sys.meta_path.insert(0, _NoTensorFlow())
 
 
 @pytest.mark.jax_extra
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem not in NEED_TENSORFLOW],
-                         ids=[p.stem for p in NOTEBOOKS if p.stem not in NEED_TENSORFLOW])
+@pytest.mark.parametrize(
+    "path",
+    [p for p in NOTEBOOKS if p.stem not in NEED_TENSORFLOW],
+    ids=[p.stem for p in NOTEBOOKS if p.stem not in NEED_TENSORFLOW],
+)
 def test_notebook_runs_on_jax_without_tensorflow(path, tmp_path, monkeypatch):
     """Cells that are TensorFlow by nature say they are skipped; everything else runs (floors aside: the
     skipped cells record nothing)."""
@@ -80,23 +87,25 @@ def test_notebook_runs_on_jax_without_tensorflow(path, tmp_path, monkeypatch):
     (startup / "00_no_tensorflow.py").write_text(NO_TENSORFLOW_STARTUP)
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.setenv("KERAS_BACKEND", "jax")
-    _run_and_check(path, tmp_path, floors=False)
+    _run_and_check(path, tmp_path, with_floors=False)
 
 
-def _run_and_check(path, tmp_path, floors=True):
+def _run_and_check(path, tmp_path, with_floors=True):
     workdir = tmp_path / "cwd"
     workdir.mkdir()
     run = runner.run_notebook(path, tmp_path / "out", timeout=TIMEOUT, cwd=workdir)
     assert run.status == "ok", f"{path.name} {run.status} after {run.seconds:.0f} s:\n{run.error}"
-    if floors:
-        failures = report.check_floors(run.results, json.loads((FLOORS / f"{path.stem}.json").read_text()))
+    if with_floors:
+        failures = floors.check_floors(run.results, floors.load(path.stem))
         assert not failures, f"{path.name} results miss their floors:\n" + "\n".join(failures)
     # the notebook's own solutions pass every check it runs
     nb = json.loads(path.read_text())
     checks = sum("check" in c.get("metadata", {}).get("tags", []) for c in nb["cells"])
     assert checks >= 3, f"{path.name} has {checks} exercise check cells; expected 3-6"
     assert run.results.get("exercises_total") == checks, (
-        f"{path.name} ran {run.results.get('exercises_total')} checks of its {checks} check cells")
+        f"{path.name} ran {run.results.get('exercises_total')} checks of its {checks} check cells"
+    )
     assert run.results.get("exercises_correct") == checks, (
-        f"{path.name}: only {run.results.get('exercises_correct')} of {checks} solutions pass their checks")
+        f"{path.name}: only {run.results.get('exercises_correct')} of {checks} solutions pass their checks"
+    )
     return run

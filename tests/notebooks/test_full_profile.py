@@ -32,14 +32,14 @@ from __future__ import annotations
 import ast
 import gzip
 import json
-import os
 import pickle
 import time
 
 import numpy as np
 import pytest
 
-from lib import paths, runner
+from harness import runner
+from lib import paths
 
 FULL_DIR = paths.PROFILES / "full"
 NOTEBOOKS = [nb for nb in paths.notebook_paths() if (FULL_DIR / f"{nb.stem}.yaml").exists()]
@@ -75,8 +75,11 @@ def notebook_parameters(path) -> dict:
     for cell in nb["cells"]:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            return {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(src).body
-                    if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+            return {
+                node.targets[0].id: ast.literal_eval(node.value)
+                for node in ast.parse(src).body
+                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+            }
     raise AssertionError(f"{path.name} has no parameters cell")
 
 
@@ -95,9 +98,14 @@ def smoke_parameters(stem: str, defaults: dict, full: dict) -> dict:
     datasets hold ``FAKE_TRAIN``/``FAKE_TEST`` images, so "all of them" is small.
     Only parameters the notebook defines are returned.
     """
-    smoke = {name: defaults[name] for name, value in full.items()
-             if name in defaults and name not in ("SEED", "OUTPUT_DIR") and not isinstance(value, (str, bool))
-             and value != defaults[name]}
+    smoke = {
+        name: defaults[name]
+        for name, value in full.items()
+        if name in defaults
+        and name not in ("SEED", "OUTPUT_DIR")
+        and not isinstance(value, (str, bool))
+        and value != defaults[name]
+    }
     smoke.update(SMOKE_EXTRA.get(stem, {}))
     return {k: v for k, v in smoke.items() if k in defaults}
 
@@ -114,7 +122,7 @@ def _fake_grey(n_train: int, n_test: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     out = []
     for first, n in ((0, n_train), (n_train // 10, n_test)):
-        idx = rng.permutation(np.concatenate([np.flatnonzero(y == c)[first: first + n // 10] for c in range(10)]))
+        idx = rng.permutation(np.concatenate([np.flatnonzero(y == c)[first : first + n // 10] for c in range(10)]))
         out.append(((x[idx, ..., 0] * 255).round().astype(np.uint8), y[idx].astype(np.uint8)))
     return out
 
@@ -127,7 +135,7 @@ def _fake_colour(n: int, seed: int):
 
 
 def _idx_gz(path, array: np.ndarray, images: bool) -> None:
-    header = (np.array([2051, len(array), 28, 28], ">i4") if images else np.array([2049, len(array)], ">i4"))
+    header = np.array([2051, len(array), 28, 28], ">i4") if images else np.array([2049, len(array)], ">i4")
     with gzip.open(path, "wb") as f:
         f.write(header.tobytes() + array.astype(np.uint8).tobytes())
 
@@ -170,7 +178,8 @@ def write_fake_manifest(keras_home) -> None:
 def _weights_file(builder: str, kwargs: dict) -> str:
     top = kwargs.get("include_top", True)
     if builder == "MobileNetV2":
-        return f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{kwargs['input_shape'][0]}{'' if top else '_no_top'}.h5"
+        size = kwargs["input_shape"][0]
+        return f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{size}{'' if top else '_no_top'}.h5"
     if builder == "VGG19" and not top:
         from lib import style
 
@@ -200,7 +209,7 @@ def write_fake_imagenet_weights(keras_home, specs) -> None:
         tmp.replace(target)
 
 
-STARTUP = '''\
+STARTUP = """\
 # Smoke-test start-up (tests/notebooks/test_full_profile.py): no network, fake ImageNet class names.
 import socket as _socket
 
@@ -226,13 +235,16 @@ if __TFDS__:
 
     _tfds_mock = _tfds.testing.mock_data(num_examples=__TFDS_EXAMPLES__)
     _tfds_mock.__enter__()
-'''
+"""
 
 
 def startup_script(imagenet: bool, tfds: bool, tfds_examples: int = 20) -> str:
     """The kernel's start-up file: offline sockets, plus the ImageNet class index / TFDS mock when needed."""
-    return (STARTUP.replace("__IMAGENET__", repr(imagenet)).replace("__TFDS__", repr(tfds))
-            .replace("__TFDS_EXAMPLES__", str(tfds_examples)))
+    return (
+        STARTUP.replace("__IMAGENET__", repr(imagenet))
+        .replace("__TFDS__", repr(tfds))
+        .replace("__TFDS_EXAMPLES__", str(tfds_examples))
+    )
 
 
 def uses(path, *words) -> bool:
@@ -287,10 +299,30 @@ def test_fake_cifar10_is_what_keras_datasets_reads(fake_keras_home, monkeypatch)
 
 
 def test_smoke_parameters_keep_the_full_path_at_default_scale():
-    defaults = {"SEED": 0, "DATASET": "digits", "TRAIN_SIZE": 300, "EPOCHS": 8, "WIDTH": 16, "FLAG": False,
-                "WEIGHTS": None, "EPS": [0, 8], "OUTPUT_DIR": "x", "SIZE": None}
-    full = {"SEED": 1, "DATASET": "cifar10", "TRAIN_SIZE": None, "EPOCHS": 30, "WIDTH": 16, "FLAG": True,
-            "WEIGHTS": "imagenet", "EPS": [0, 2, 8], "SIZE": 20000, "UNKNOWN": 3}
+    defaults = {
+        "SEED": 0,
+        "DATASET": "digits",
+        "TRAIN_SIZE": 300,
+        "EPOCHS": 8,
+        "WIDTH": 16,
+        "FLAG": False,
+        "WEIGHTS": None,
+        "EPS": [0, 8],
+        "OUTPUT_DIR": "x",
+        "SIZE": None,
+    }
+    full = {
+        "SEED": 1,
+        "DATASET": "cifar10",
+        "TRAIN_SIZE": None,
+        "EPOCHS": 30,
+        "WIDTH": 16,
+        "FLAG": True,
+        "WEIGHTS": "imagenet",
+        "EPS": [0, 2, 8],
+        "SIZE": 20000,
+        "UNKNOWN": 3,
+    }
     smoke = smoke_parameters("99_x", defaults, full)
     assert smoke == {"TRAIN_SIZE": 300, "EPOCHS": 8, "EPS": [0, 8], "SIZE": None}
 
@@ -322,8 +354,9 @@ def test_full_profile_smoke_run(path, tmp_path, fake_keras_home, monkeypatch):
     write_fake_imagenet_weights(home, FAKE_IMAGENET_WEIGHTS.get(stem, []))
     ipython = tmp_path / "ipython"
     (ipython / "profile_default" / "startup").mkdir(parents=True)
-    (ipython / "profile_default" / "startup" / "00_smoke.py").write_text(startup_script(
-        imagenet=uses(path, "decode_predictions"), tfds=uses(path, "tfds", "load_tfds")))
+    (ipython / "profile_default" / "startup" / "00_smoke.py").write_text(
+        startup_script(imagenet=uses(path, "decode_predictions"), tfds=uses(path, "tfds", "load_tfds"))
+    )
     monkeypatch.setenv("KERAS_HOME", str(home))
     monkeypatch.setenv("IPYTHONDIR", str(ipython))
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))  # empty: nothing prepared, nothing fetched
@@ -332,8 +365,14 @@ def test_full_profile_smoke_run(path, tmp_path, fake_keras_home, monkeypatch):
 
     overrides = smoke_parameters(stem, notebook_parameters(path), runner.profile_parameters(stem, "full"))
     start = time.perf_counter()
-    run = runner.run_notebook(path, tmp_path / "out", profile="full", timeout=SMOKE_TIMEOUT.get(stem, TIMEOUT),
-                              cwd=workdir, extra_parameters=overrides)
+    run = runner.run_notebook(
+        path,
+        tmp_path / "out",
+        profile="full",
+        timeout=SMOKE_TIMEOUT.get(stem, TIMEOUT),
+        cwd=workdir,
+        extra_parameters=overrides,
+    )
     print(f"{stem}: full-profile smoke run {run.status} in {time.perf_counter() - start:.0f} s, overrides {overrides}")
     assert run.status == "ok", f"{path.name} (full profile, smoke overrides {overrides}) {run.status}:\n{run.error}"
     assert run.results, f"{path.name} recorded no results"

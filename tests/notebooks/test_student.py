@@ -11,7 +11,8 @@ CI time is tight (each notebook already runs once in test_execute.py), so:
   "not answered yet";
 - grading: good, wrong (with an edited check cell), crashing, endless and broken
   submissions made from notebook 01 - the executed ones trimmed to Setup, the
-  parameters, the imports and the exercises, so that each takes seconds.
+  parameters, the imports and the exercises, so that each takes seconds - two at a
+  time (``jobs=2``), with points, the tables and a feedback file per student.
 """
 
 import ast
@@ -20,7 +21,7 @@ import json
 
 import pytest
 
-from lib import classroom
+from harness import classroom
 from lib import paths
 
 NOTEBOOKS = paths.notebook_paths()
@@ -108,17 +109,27 @@ def bound_names(code):
 def test_every_check_gets_its_answers_from_stubs(path):
     """A check reads answers the student version stubs (at least one), or data that ordinary cells give."""
     cells = json.loads(path.read_text())["cells"]
-    given = set().union(*(bound_names(source(c)) for c in cells if c["cell_type"] == "code"
-                          and not {"solution", "check"} & set(tags(c)) and not source(c).lstrip().startswith("%")))
+    given = set().union(
+        *(
+            bound_names(source(c))
+            for c in cells
+            if c["cell_type"] == "code"
+            and not {"solution", "check"} & set(tags(c))
+            and not source(c).lstrip().startswith("%")
+        )
+    )
     stubbed, problems = set(), []
     for i, cell in enumerate(cells):
         if "solution" in tags(cell):
             text = source(cell).splitlines()
             for begin, end in classroom.solution_regions(source(cell), f"cell {i}"):
-                stubbed.update(classroom.stub_names("\n".join(text[begin + 1:end])))
+                stubbed.update(classroom.stub_names("\n".join(text[begin + 1 : end])))
         if "check" in tags(cell):
-            calls = [n for n in ast.walk(ast.parse(source(cell))) if isinstance(n, ast.Call)
-                     and ast.unparse(n.func) == "lib.exercises.check"]
+            calls = [
+                n
+                for n in ast.walk(ast.parse(source(cell)))
+                if isinstance(n, ast.Call) and ast.unparse(n.func) == "lib.exercises.check"
+            ]
             assert len(calls) == 1, f"cell {i}: expected one lib.exercises.check(...) call"
             names = {n.id for kw in calls[0].keywords for n in ast.walk(kw.value) if isinstance(n, ast.Name)}
             problems += [f"cell {i}: {name} is defined nowhere" for name in sorted(names - stubbed - given)]
@@ -140,25 +151,36 @@ def test_code_around_the_stubs_runs_with_the_answers_none(path):
         if "solution" not in tags(cell):
             continue
         try:
-            exec(compile(source(cell), f"{path.name} cell {i}", "exec"), {"__builtins__": __builtins__},
-                 _Namespace(print=lambda *a, **k: None))
+            exec(
+                compile(source(cell), f"{path.name} cell {i}", "exec"),
+                {"__builtins__": __builtins__},
+                _Namespace(print=lambda *a, **k: None),
+            )
         except Exception as err:  # noqa: BLE001 - reported below when it is about None
             if "NoneType" in str(err):
                 failures.append(f"cell {i}: {type(err).__name__}: {err}")
-    assert not failures, (f"{path.name}: code after '# END SOLUTION' must run when the answers are None "
-                          f"(the student version): " + "; ".join(failures))
+    assert not failures, (
+        f"{path.name}: code after '# END SOLUTION' must run when the answers are None "
+        f"(the student version): " + "; ".join(failures)
+    )
 
 
 # --- grading submissions of notebook 01 ----------------------------------------------------------
+
 
 def trimmed(nb):
     """Setup, parameters and the imports cell, then the exercises: the same answers and checks in seconds."""
     cells = nb["cells"]
     code = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
     start = next(i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and "## Exercises" in source(c))
-    context = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-               "source": 'rng = np.random.default_rng(SEED)\nresults["trimmed_for_the_test"] = 1'}
-    return {**nb, "cells": cells[:code[2] + 1] + [context] + cells[start:]}
+    context = {
+        "cell_type": "code",
+        "metadata": {},
+        "execution_count": None,
+        "outputs": [],
+        "source": 'rng = np.random.default_rng(SEED)\nresults["trimmed_for_the_test"] = 1',
+    }
+    return {**nb, "cells": cells[: code[2] + 1] + [context] + cells[start:]}
 
 
 def answer(nb, key, code):
@@ -176,8 +198,8 @@ def solution_code(key):
     check = next(i for i, c in enumerate(original["cells"]) if f'check("{key}"' in source(c))
     cell = next(c for c in reversed(original["cells"][:check]) if "solution" in tags(c))
     text = source(cell).splitlines()
-    (begin, end), = classroom.solution_regions(source(cell))
-    return "\n".join(text[begin + 1:end])
+    ((begin, end),) = classroom.solution_regions(source(cell))
+    return "\n".join(text[begin + 1 : end])
 
 
 def write(folder, name, nb):
@@ -212,7 +234,7 @@ def graded(tmp_path_factory):
     (subs / "frank").mkdir()
     (subs / "frank" / "01_notes.ipynb").write_text('{"not": "a notebook"}')
     out = tmp_path_factory.mktemp("graded")
-    grades = classroom.grade_folder(subs, out, timeout=240, grader_timeout=120, verbose=False)
+    grades = classroom.grade_folder(subs, out, timeout=240, grader_timeout=120, verbose=False, jobs=2)
     return {g.student: g for g in grades}, out
 
 
@@ -255,8 +277,10 @@ class TestGrading:
         bob = grades["bob"]
         assert statuses(bob) == ["wrong", "unanswered", "unanswered", "unanswered", "unanswered"]
         assert "output size (one side): expected 55, received 56" in bob.exercises["01.1"]["message"]
-        assert bob.notes[:2] == ["tampered: the check cell of exercise 01.2 was edited or removed",
-                             "tampered: 1 check cell(s) not in the original (edited or added)"]
+        assert bob.notes[:2] == [
+            "tampered: the check cell of exercise 01.2 was edited or removed",
+            "tampered: 1 check cell(s) not in the original (edited or added)",
+        ]
         executed = json.loads((out / "bob" / FIRST.name).read_text())
         shown = json.dumps(next(c for c in executed["cells"] if 'check("01.1"' in source(c))["outputs"])
         assert "[wrong]" in shown and "expected 55, received 56" in shown and "Hint:" in shown
@@ -281,6 +305,21 @@ class TestGrading:
         md = (out / "grades.md").read_text()
         assert "| bob | bob/01_convolution.ipynb | 01_convolution | 0/5 |" in md
         assert "expected 55, received 56" in md
+
+    def test_points_and_a_feedback_file_per_student(self, graded):
+        grades, out = graded
+        assert (grades["alice"].points, grades["alice"].possible) == (5, 5)
+        assert (grades["bob"].points, grades["carol"].points, grades["erin"].points) == (0, 3, 0)
+        rows = {r["student"]: r for r in csv.DictReader(open(out / "grades.csv"))}
+        assert (rows["carol"]["points"], rows["carol"]["possible"], rows["carol"]["01.3"]) == ("3", "5", "0")
+        files = sorted(p.name for p in (out / "feedback").iterdir())
+        assert files == ["alice.md", "bob.md", "carol.md", "dave.md", "erin.md", "frank.md"]
+        alice = (out / "feedback" / "alice.md").read_text()
+        assert "**5 of 5 points**" in alice and alice.count(": correct, 1 of 1 points") == 5
+        bob = (out / "feedback" / "bob.md").read_text()
+        assert "### 01.1 Output size and parameters: wrong, 0 of 1 points" in bob
+        assert "expected 55, received 56" in bob and "**Hint:**" in bob
+        assert "tampered: the check cell of exercise 01.2 was edited or removed" in bob
 
     def test_endless_loop_times_out_and_is_still_graded(self, endless):
         gina, out = endless

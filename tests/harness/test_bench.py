@@ -6,19 +6,7 @@ import math
 import keras
 import pytest
 
-from lib import bench
-
-
-def test_time_call_and_bad_repeats():
-    assert bench.time_call(lambda: None, repeats=2) >= 0.0
-    with pytest.raises(ValueError, match="Expected repeats >= 1"):
-        bench.time_call(lambda: None, repeats=0)
-
-
-def test_conv_benchmark_rows_match_the_builtin():
-    rows = bench.conv_benchmark(size=6, in_channels=2, out_channels=3, repeats=1)
-    assert [r["method"] for r in rows] == ["keras.ops.conv", "direct", "im2col", "fft", "winograd"]
-    assert all(r["max_abs_error"] < 1e-4 for r in rows)
+from harness import bench
 
 
 def test_ops_benchmark_has_conv_and_pool_rows():
@@ -37,7 +25,11 @@ def test_zoo_pipeline_and_precision_tables():
     assert all(r["images"] == 32 and r["images_per_s"] > 0 for r in pipe)
     prec = bench.precision_benchmark(size=8, batch_size=2, steps=1, width=2)
     assert [(r["policy"], r["jit_compile"]) for r in prec] == [
-        ("float32", False), ("float32", True), ("mixed_bfloat16", False), ("mixed_bfloat16", True)]
+        ("float32", False),
+        ("float32", True),
+        ("mixed_bfloat16", False),
+        ("mixed_bfloat16", True),
+    ]
     assert prec[0]["speedup"] == 1.0 and all(r["speedup"] > 0 or math.isnan(r["speedup"]) for r in prec)
     import keras
 
@@ -46,9 +38,17 @@ def test_zoo_pipeline_and_precision_tables():
 
 def test_notebook_times_from_a_summary(tmp_path):
     path = tmp_path / "summary.json"
-    path.write_text(json.dumps({"meta": {}, "notebooks": [
-        {"notebook": "01_a", "status": "ok", "seconds": 10.0, "results": {}},
-        {"notebook": "02_b", "status": "failed", "seconds": 5.5, "results": {}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "meta": {},
+                "notebooks": [
+                    {"notebook": "01_a", "status": "ok", "seconds": 10.0, "results": {}},
+                    {"notebook": "02_b", "status": "failed", "seconds": 5.5, "results": {}},
+                ],
+            }
+        )
+    )
     rows = bench.notebook_times(str(path))
     assert [r["notebook"] for r in rows] == ["01_a", "02_b", "total"]
     assert rows[-1]["seconds"] == 15.5 and rows[-1]["status"] == "1/2 ok"
@@ -76,13 +76,28 @@ def test_run_parts_document_and_cli(tmp_path, capsys):
         bench.run_parts(("nope",))
     with pytest.raises(SystemExit):
         bench.main(["--only", "ops,nope"])
-    assert bench.main(["conv", "--size", "6", "--in-channels", "2", "--out-channels", "2", "--repeats", "1",
-                       "--methods", "im2col"]) == 0
+    assert (
+        bench.main(
+            [
+                "conv",
+                "--size",
+                "6",
+                "--in-channels",
+                "2",
+                "--out-channels",
+                "2",
+                "--repeats",
+                "1",
+                "--methods",
+                "im2col",
+            ]
+        )
+        == 0
+    )
     assert "im2col" in capsys.readouterr().out
 
 
-def test_markdown_table_shape():
-    md = bench.markdown_table([{"a": 1.23456, "b": "x|y"}, {"a": 2, "b": "z"}])
-    lines = md.splitlines()
-    assert lines[0] == "| a | b |" and lines[1] == "|---|---|" and lines[2] == "| 1.23 | x\\|y |"
-    assert bench.markdown_table([]) == "(no rows)"
+def test_bench_cli_prints_a_table(capsys):
+    assert bench.main(["conv", "--size", "8", "--in-channels", "2", "--out-channels", "2", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "keras.ops.conv" in out and "winograd" in out and "max_abs_error" in out

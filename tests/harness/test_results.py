@@ -4,17 +4,34 @@ import json
 
 import pytest
 
+from harness import results as R
 from lib import paths
-from lib import results as R
 
 FULL = {
-    "meta": {"profile": "full", "created": "2025-01-02 03:04:05 UTC", "python": "3.11.9", "machine": "x86_64",
-             "tensorflow": "2.21.0", "keras": "3.15.1", "backend": "tensorflow", "gpu": "NVIDIA H100 80GB HBM3"},
+    "meta": {
+        "profile": "full",
+        "created": "2025-01-02 03:04:05 UTC",
+        "python": "3.11.9",
+        "machine": "x86_64",
+        "tensorflow": "2.21.0",
+        "keras": "3.15.1",
+        "backend": "tensorflow",
+        "gpu": "NVIDIA H100 80GB HBM3",
+    },
     "notebooks": [
-        {"notebook": "02_pooling_and_cnn_anatomy", "status": "ok", "seconds": 123.4,
-         "results": {"mnist_net_test_accuracy": 0.9921, "vgg16_params": 138357544, "exercises_total": 4}},
-        {"notebook": "10_adversarial_examples", "status": "failed", "seconds": 50.0,
-         "results": {}, "error": "ValueError: boom"},
+        {
+            "notebook": "02_pooling_and_cnn_anatomy",
+            "status": "ok",
+            "seconds": 123.4,
+            "results": {"mnist_net_test_accuracy": 0.9921, "vgg16_params": 138357544, "exercises_total": 4},
+        },
+        {
+            "notebook": "10_adversarial_examples",
+            "status": "failed",
+            "seconds": 50.0,
+            "results": {},
+            "error": "ValueError: boom",
+        },
     ],
 }
 DEFAULT = {
@@ -24,8 +41,7 @@ DEFAULT = {
 
 
 def rows(text):
-    return {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| 0") or
-            line.startswith("| 1")}
+    return {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith(("| 0", "| 1"))}
 
 
 def test_measured_numbers_sit_next_to_their_anchor():
@@ -65,10 +81,10 @@ def test_cli_writes_the_file_and_reads_the_summaries(tmp_path, capsys):
     full.write_text(json.dumps(FULL))
     default.write_text(json.dumps(DEFAULT))
     out = tmp_path / "RESULTS.md"
-    assert R.main(["--summary", str(full), "--default-summary", str(default), "--out", str(out)]) == 0
+    assert R.main(["--summary", str(full), "--default-summary", str(default), "--out", str(out), "--no-photos"]) == 0
     text = out.read_text()
     assert "99.2%" in text and "## Default profile" in text
-    assert R.main(["--summary", str(tmp_path / "missing.json"), "--out", "-"]) == 0
+    assert R.main(["--summary", str(tmp_path / "missing.json"), "--out", "-", "--no-photos"]) == 0
     assert R.NOT_RUN in capsys.readouterr().out
 
 
@@ -82,7 +98,22 @@ def test_missing_default_summary_and_bad_summary_are_clear_errors(tmp_path):
 
 
 def test_committed_results_md_lists_every_notebook():
-    """RESULTS.md has a row per notebook (regenerate it with `python -m lib.results` after adding one)."""
+    """RESULTS.md has a row per notebook (regenerate it with `python -m harness.results` after adding one)."""
     table = rows((paths.ROOT / "RESULTS.md").read_text())
     missing = [p.stem for p in paths.notebook_paths() if p.stem not in table]
-    assert not missing, f"RESULTS.md has no row for {missing}: run `python -m lib.results`"
+    assert not missing, f"RESULTS.md has no row for {missing}: run `python -m harness.results`"
+
+
+def test_photo_section_shows_each_photo_with_the_documented_accuracy():
+    rows = [{"photo": "coffee", "what": "a cup of coffee", "top5": "espresso 0.94, cup 0.02", "top1_index": 967}]
+    text = R.render(None, None, rows)
+    assert "## Pretrained networks on the package photos" in text
+    assert "| coffee | a cup of coffee | espresso 0.94, cup 0.02 |" in text
+    assert "75.1%" in text and "4,694,024 parameters" in text
+
+
+def test_committed_results_md_has_the_measured_photo_table():
+    text = (paths.ROOT / "RESULTS.md").read_text()
+    assert "## Pretrained networks on the package photos" in text
+    for photo in R.PHOTOS:
+        assert f"| {photo} |" in text

@@ -23,7 +23,7 @@ DenseNet121, MobileNet) the builder follows its conventions (biases, BN epsilon)
 so the parameter counts are equal; the tests check it.
 
 ``build(name, **kw)`` looks a builder up by name; ``zoo_benchmark`` times them
-(``python -m lib.zoo bench``). Timings are shown, never asserted.
+(``python -m lib.models.zoo bench``). Timings are shown, never asserted.
 
 Introduced in notebook 08 (architectures: from LeNet to MobileNet).
 """
@@ -31,11 +31,12 @@ Introduced in notebook 08 (architectures: from LeNet to MobileNet).
 from __future__ import annotations
 
 import argparse
-import numbers
 import sys
 
 import keras
 from keras import layers
+
+from lib import checks
 
 __all__ = [
     "ChannelPad",
@@ -65,32 +66,15 @@ _BN_EPS = 1.001e-5  # keras.applications' BatchNormalization epsilon (ResNet, De
 # argument checks
 # ---------------------------------------------------------------------------
 
+
 def _input_shape(input_shape, min_size: int, model: str) -> tuple[int, int, int]:
-    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else input_shape
-    if not isinstance(shape, tuple) or len(shape) != 3 or any(
-        isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in shape
-    ):
-        raise ValueError(
-            f"Expected input_shape (height, width, channels) of positive ints. Received: input_shape={input_shape!r}"
-        )
+    shape = checks.image_shape(input_shape)
     if min(shape[0], shape[1]) < min_size:
         raise ValueError(
             f"Expected an input of at least {min_size}x{min_size} for {model} (its poolings and strides "
             f"downsample by that much). Received: input_shape={shape}"
         )
-    return tuple(int(v) for v in shape)
-
-
-def _num_classes(num_classes) -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 1:
-        raise ValueError(f"Expected num_classes to be a positive integer. Received: num_classes={num_classes!r}")
-    return int(num_classes)
-
-
-def _width(width) -> float:
-    if isinstance(width, bool) or not isinstance(width, numbers.Real) or not width > 0:
-        raise ValueError(f"Expected width > 0. Received: width={width!r}")
-    return float(width)
+    return shape
 
 
 def _ch(channels: int, width: float) -> int:
@@ -98,18 +82,14 @@ def _ch(channels: int, width: float) -> int:
     return max(1, int(round(channels * width)))
 
 
-def _choice(value, options, name: str):
-    if value not in options:
-        raise ValueError(f"Expected {name} in {list(options)}. Received: {name}={value!r}")
-    return value
-
-
 # ---------------------------------------------------------------------------
 # AlexNet
 # ---------------------------------------------------------------------------
 
-def alexnet(input_shape=(227, 227, 3), num_classes: int = 1000, width: float = 1.0, groups: int = 2,
-            dropout: float = 0.5) -> keras.Model:
+
+def alexnet(
+    input_shape=(227, 227, 3), num_classes: int = 1000, width: float = 1.0, groups: int = 2, dropout: float = 0.5
+) -> keras.Model:
     """AlexNet: conv 96@11x11/4, pool, conv 256@5x5, pool, conv 384, 384, 256 @3x3, pool, FC 4096, 4096.
 
     ``groups=2`` reproduces the paper's two-GPU split (conv2, conv4, conv5 see
@@ -120,10 +100,9 @@ def alexnet(input_shape=(227, 227, 3), num_classes: int = 1000, width: float = 1
 
     Introduced in notebook 08 (architectures).
     """
-    w = _width(width)
-    num_classes = _num_classes(num_classes)
-    if groups not in (1, 2):
-        raise ValueError(f"Expected groups in [1, 2]. Received: groups={groups!r}")
+    w = checks.positive(width, "width")
+    num_classes = checks.num_classes(num_classes)
+    checks.one_of(groups, "groups", (1, 2))
     shape = _input_shape(input_shape, 67, "AlexNet")
     c = [_ch(n, w) for n in (96, 256, 384, 384, 256)]
     if groups == 2 and any(n % 2 for n in c):
@@ -154,8 +133,14 @@ def alexnet(input_shape=(227, 227, 3), num_classes: int = 1000, width: float = 1
 VGG_CONFIGS = {11: (1, 1, 2, 2, 2), 13: (2, 2, 2, 2, 2), 16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}
 
 
-def vgg(depth: int = 16, input_shape=(224, 224, 3), num_classes: int = 1000, width: float = 1.0,
-        fc_units: int = 4096, batch_norm: bool = False) -> keras.Model:
+def vgg(
+    depth: int = 16,
+    input_shape=(224, 224, 3),
+    num_classes: int = 1000,
+    width: float = 1.0,
+    fc_units: int = 4096,
+    batch_norm: bool = False,
+) -> keras.Model:
     """VGG-11/13/16/19: blocks of 3x3 convolutions (stride 1, pad 1), 2x2 max pools, FC 4096, 4096.
 
     Layer names follow ``keras.applications.VGG16`` (``block1_conv1`` ...
@@ -164,10 +149,9 @@ def vgg(depth: int = 16, input_shape=(224, 224, 3), num_classes: int = 1000, wid
 
     Introduced in notebook 08 (architectures).
     """
-    if depth not in VGG_CONFIGS:
-        raise ValueError(f"Expected depth in {sorted(VGG_CONFIGS)}. Received: depth={depth!r}")
-    w = _width(width)
-    num_classes = _num_classes(num_classes)
+    checks.one_of(depth, "depth", sorted(VGG_CONFIGS))
+    w = checks.positive(width, "width")
+    num_classes = checks.num_classes(num_classes)
     shape = _input_shape(input_shape, 32, f"VGG-{depth}")
     inputs = keras.Input(shape, name="input")
     x = inputs
@@ -229,8 +213,9 @@ def inception_module(x, c1: int, c3r: int, c3: int, c5r: int, c5: int, cp: int, 
     return layers.Concatenate(name=f"{name}_concat")([b1, b3, b5, bp])
 
 
-def googlenet(input_shape=(224, 224, 3), num_classes: int = 1000, width: float = 1.0, naive: bool = False,
-              dropout: float = 0.4) -> keras.Model:
+def googlenet(
+    input_shape=(224, 224, 3), num_classes: int = 1000, width: float = 1.0, naive: bool = False, dropout: float = 0.4
+) -> keras.Model:
     """GoogLeNet (Inception v1) without its auxiliary classifiers and LRN: 22 layers with weights.
 
     Stem conv 64@7x7/2, pool, conv 64@1x1, conv 192@3x3, pool, inception
@@ -239,8 +224,8 @@ def googlenet(input_shape=(224, 224, 3), num_classes: int = 1000, width: float =
 
     Introduced in notebook 08 (architectures).
     """
-    w = _width(width)
-    num_classes = _num_classes(num_classes)
+    w = checks.positive(width, "width")
+    num_classes = checks.num_classes(num_classes)
     shape = _input_shape(input_shape, 32, "GoogLeNet")
     inputs = keras.Input(shape, name="input")
     x = layers.Conv2D(_ch(64, w), 7, strides=2, padding="same", activation="relu", name="conv1_7x7")(inputs)
@@ -283,9 +268,7 @@ class ChannelPad(layers.Layer):
 
     def __init__(self, extra: int, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(extra, bool) or not isinstance(extra, numbers.Integral) or extra < 0:
-            raise ValueError(f"Expected extra to be a non-negative integer. Received: extra={extra!r}")
-        self.extra = int(extra)
+        self.extra = checks.non_negative_int(extra, "extra")
 
     def call(self, inputs, training=None):
         pad = [[0, 0]] * (len(inputs.shape) - 1) + [[0, self.extra]]
@@ -340,8 +323,15 @@ def _bottleneck_block(x, filters: int, stride: int, option: str, name: str, use_
     return layers.ReLU(name=name + "_out")(y)
 
 
-def resnet(depth: int = 50, input_shape=(224, 224, 3), num_classes: int = 1000, width: float = 1.0,
-           shortcut: str = "B", stem: str = "imagenet", use_bias: bool = True) -> keras.Model:
+def resnet(
+    depth: int = 50,
+    input_shape=(224, 224, 3),
+    num_classes: int = 1000,
+    width: float = 1.0,
+    shortcut: str = "B",
+    stem: str = "imagenet",
+    use_bias: bool = True,
+) -> keras.Model:
     """ResNet-18/34 (basic blocks) or 50/101/152 (bottleneck blocks), He et al. (2015).
 
     ``shortcut``: ``"A"`` identity, zero-padded where channels grow (no extra
@@ -355,12 +345,11 @@ def resnet(depth: int = 50, input_shape=(224, 224, 3), num_classes: int = 1000, 
 
     Introduced in notebook 08 (architectures).
     """
-    if depth not in RESNET_DEPTHS:
-        raise ValueError(f"Expected depth in {sorted(RESNET_DEPTHS)}. Received: depth={depth!r}")
-    w = _width(width)
-    num_classes = _num_classes(num_classes)
-    _choice(shortcut, ("A", "B", "C"), "shortcut")
-    _choice(stem, ("imagenet", "cifar"), "stem")
+    checks.one_of(depth, "depth", sorted(RESNET_DEPTHS))
+    w = checks.positive(width, "width")
+    num_classes = checks.num_classes(num_classes)
+    checks.one_of(shortcut, "shortcut", ("A", "B", "C"))
+    checks.one_of(stem, "stem", ("imagenet", "cifar"))
     shape = _input_shape(input_shape, 32 if stem == "imagenet" else 8, f"ResNet-{depth}")
     kind, blocks = RESNET_DEPTHS[depth]
     inputs = keras.Input(shape, name="input")
@@ -387,8 +376,14 @@ def resnet(depth: int = 50, input_shape=(224, 224, 3), num_classes: int = 1000, 
     return keras.Model(inputs, outputs, name=f"resnet{depth}")
 
 
-def cifar_resnet(depth: int = 20, input_shape=(32, 32, 3), num_classes: int = 10, width: float = 1.0,
-                 residual: bool = True, shortcut: str = "A") -> keras.Model:
+def cifar_resnet(
+    depth: int = 20,
+    input_shape=(32, 32, 3),
+    num_classes: int = 10,
+    width: float = 1.0,
+    residual: bool = True,
+    shortcut: str = "A",
+) -> keras.Model:
     """The ResNet paper's CIFAR network: 6n+2 layers (depth 20, 32, 44, 56, 110, ...), 16/32/64 channels.
 
     Conv 16@3x3, three stages of ``n`` basic blocks (the 2nd and 3rd start
@@ -398,11 +393,11 @@ def cifar_resnet(depth: int = 20, input_shape=(32, 32, 3), num_classes: int = 10
 
     Introduced in notebook 08 (architectures).
     """
-    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral) or depth < 8 or (depth - 2) % 6:
+    if checks.integer(depth, "depth", minimum=8) % 6 != 2:
         raise ValueError(f"Expected depth = 6n + 2 with n >= 1 (8, 14, 20, 32, ...). Received: depth={depth!r}")
-    w = _width(width)
-    num_classes = _num_classes(num_classes)
-    _choice(shortcut, ("A", "B", "C"), "shortcut")
+    w = checks.positive(width, "width")
+    num_classes = checks.num_classes(num_classes)
+    checks.one_of(shortcut, "shortcut", ("A", "B", "C"))
     shape = _input_shape(input_shape, 4, f"CIFAR ResNet-{depth}")
     n = (depth - 2) // 6
     inputs = keras.Input(shape, name="input")
@@ -426,8 +421,9 @@ def cifar_resnet(depth: int = 20, input_shape=(32, 32, 3), num_classes: int = 10
 DENSENET_BLOCKS = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32), 201: (6, 12, 48, 32)}
 
 
-def densenet(depth: int = 121, input_shape=(224, 224, 3), num_classes: int = 1000, growth_rate: int = 32,
-             reduction: float = 0.5) -> keras.Model:
+def densenet(
+    depth: int = 121, input_shape=(224, 224, 3), num_classes: int = 1000, growth_rate: int = 32, reduction: float = 0.5
+) -> keras.Model:
     """DenseNet-BC (Huang et al., 2017): dense blocks in which each layer's ``growth_rate`` new
     channels are concatenated to everything before it; transitions (1x1 conv, 2x2 average
     pool) halve the channels (``reduction``) and the size.
@@ -438,13 +434,10 @@ def densenet(depth: int = 121, input_shape=(224, 224, 3), num_classes: int = 100
 
     Introduced in notebook 08 (architectures).
     """
-    if depth not in DENSENET_BLOCKS:
-        raise ValueError(f"Expected depth in {sorted(DENSENET_BLOCKS)}. Received: depth={depth!r}")
-    if isinstance(growth_rate, bool) or not isinstance(growth_rate, numbers.Integral) or growth_rate < 1:
-        raise ValueError(f"Expected growth_rate to be a positive integer. Received: growth_rate={growth_rate!r}")
-    if not 0 < reduction <= 1:
-        raise ValueError(f"Expected reduction in (0, 1]. Received: reduction={reduction!r}")
-    num_classes = _num_classes(num_classes)
+    checks.one_of(depth, "depth", sorted(DENSENET_BLOCKS))
+    growth_rate = checks.positive_int(growth_rate, "growth_rate")
+    reduction = checks.number(reduction, "reduction", 0.0, 1.0, low_open=True)
+    num_classes = checks.num_classes(num_classes)
     shape = _input_shape(input_shape, 32, f"DenseNet-{depth}")
     bn = lambda t, n: layers.BatchNormalization(epsilon=_BN_EPS, name=n)(t)  # noqa: E731
     inputs = keras.Input(shape, name="input")
@@ -478,12 +471,30 @@ def densenet(depth: int = 121, input_shape=(224, 224, 3), num_classes: int = 100
 # ---------------------------------------------------------------------------
 
 #: (pointwise filters, stride) of MobileNet v1's 13 depthwise separable blocks.
-MOBILENET_BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
-                    (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1))
+MOBILENET_BLOCKS = (
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (512, 1),
+    (1024, 2),
+    (1024, 1),
+)
 
 
-def mobilenet(input_shape=(224, 224, 3), num_classes: int = 1000, width: float = 1.0, separable: bool = True,
-              dropout: float = 1e-3) -> keras.Model:
+def mobilenet(
+    input_shape=(224, 224, 3),
+    num_classes: int = 1000,
+    width: float = 1.0,
+    separable: bool = True,
+    dropout: float = 1e-3,
+) -> keras.Model:
     """MobileNet v1 (Howard et al., 2017): a 3x3 conv then 13 depthwise separable blocks.
 
     Each block is depthwise 3x3 - BN - ReLU6 - pointwise 1x1 - BN - ReLU6,
@@ -494,8 +505,8 @@ def mobilenet(input_shape=(224, 224, 3), num_classes: int = 1000, width: float =
 
     Introduced in notebook 08 (architectures).
     """
-    w = _width(width)
-    num_classes = _num_classes(num_classes)
+    w = checks.positive(width, "width")
+    num_classes = checks.num_classes(num_classes)
     shape = _input_shape(input_shape, 32, "MobileNet")
     ch = lambda c: max(1, int(c * w))  # noqa: E731
     inputs = keras.Input(shape, name="input")
@@ -522,9 +533,11 @@ def mobilenet(input_shape=(224, 224, 3), num_classes: int = 1000, width: float =
 # registry
 # ---------------------------------------------------------------------------
 
+
 def _partial(fn, **fixed):
     def builder(**kw):
         return fn(**{**fixed, **kw})
+
     builder.__doc__ = fn.__doc__
     builder.__name__ = fn.__name__
     return builder
@@ -545,7 +558,7 @@ MODELS = {
 def build(name: str, **kwargs) -> keras.Model:
     """Build a zoo model by name: ``build("resnet50", input_shape=(64, 64, 3), num_classes=10)``.
 
-    Names: see ``sorted(lib.zoo.MODELS)``. Keyword arguments go to the builder.
+    Names: see ``sorted(lib.models.zoo.MODELS)``. Keyword arguments go to the builder.
     Calling ``keras.backend.clear_session()`` beforehand is left to the caller.
 
     Introduced in notebook 08 (architectures).
@@ -555,9 +568,14 @@ def build(name: str, **kwargs) -> keras.Model:
     return MODELS[name](**kwargs)
 
 
-def zoo_benchmark(names=("alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "densenet121", "mobilenet"),
-                  input_size: int = 64, batch: int = 1, repeats: int = 3, num_classes: int = 1000,
-                  seed: int = 0) -> list[dict]:
+def zoo_benchmark(
+    names=("alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "densenet121", "mobilenet"),
+    input_size: int = 64,
+    batch: int = 1,
+    repeats: int = 3,
+    num_classes: int = 1000,
+    seed: int = 0,
+) -> list[dict]:
     """Time inference of zoo models on random inputs; one row per model.
 
     Each row: ``model``, ``input`` (``batch x size x size x 3``), ``params``,
@@ -569,7 +587,7 @@ def zoo_benchmark(names=("alexnet", "vgg16", "googlenet", "resnet18", "resnet50"
     """
     import numpy as np
 
-    from lib.bench import time_call
+    from lib.timing import time_call
 
     rng = np.random.default_rng(seed)
     rows = []
@@ -579,35 +597,50 @@ def zoo_benchmark(names=("alexnet", "vgg16", "googlenet", "resnet18", "resnet50"
         model = build(name, input_shape=(size, size, 3), num_classes=num_classes)
         x = rng.standard_normal((batch, size, size, 3)).astype("float32")
         seconds = time_call(lambda m=model, x=x: keras.ops.convert_to_numpy(m(x, training=False)), repeats)
-        rows.append({"model": name, "input": f"{batch}x{size}x{size}x3", "params": model.count_params(),
-                     "seconds": seconds, "images_per_s": batch / seconds})
+        rows.append(
+            {
+                "model": name,
+                "input": f"{batch}x{size}x{size}x3",
+                "params": model.count_params(),
+                "seconds": seconds,
+                "images_per_s": batch / seconds,
+            }
+        )
     return rows
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m lib.zoo bench [--size 64] [--batch 1] [--models ...]`` or ``list``.
+    """Command line: ``python -m lib.models.zoo bench [--size 64] [--batch 1] [--models ...]`` or ``list``.
 
     Introduced in notebook 08 (architectures).
     """
-    parser = argparse.ArgumentParser(prog="python -m lib.zoo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m lib.models.zoo", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
     sub.add_parser("list", help="model names and parameter counts at 224x224")
     bench = sub.add_parser("bench", help="inference images/s of zoo models")
     bench.add_argument("--size", type=int, default=64)
     bench.add_argument("--batch", type=int, default=1)
     bench.add_argument("--repeats", type=int, default=3)
-    bench.add_argument("--models", nargs="+", default=["alexnet", "vgg16", "googlenet", "resnet18", "resnet50",
-                                                        "densenet121", "mobilenet"])
+    bench.add_argument(
+        "--models",
+        nargs="+",
+        default=["alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "densenet121", "mobilenet"],
+    )
     args = parser.parse_args(argv)
-    from lib.bench import format_rows
+    from lib.viz import table as format_rows
 
     if args.what == "list":
         rows = []
         for name in sorted(MODELS):
             shape = (227, 227, 3) if name == "alexnet" else (32, 32, 3) if name == "cifar_resnet" else (224, 224, 3)
             keras.backend.clear_session()
-            rows.append({"model": name, "input": "x".join(map(str, shape)), "params": build(name, input_shape=shape)
-                         .count_params()})
+            rows.append(
+                {
+                    "model": name,
+                    "input": "x".join(map(str, shape)),
+                    "params": build(name, input_shape=shape).count_params(),
+                }
+            )
         print(format_rows(rows))
         return 0
     print(format_rows(zoo_benchmark(args.models, args.size, args.batch, args.repeats)))

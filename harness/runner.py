@@ -1,15 +1,17 @@
 """Run the course: execute notebooks with papermill and write a results summary.
 
-    python -m lib.runner                      # every notebook, default profile
-    python -m lib.runner --profile full       # real datasets, ImageNet weights, GPU-sized
-    python -m lib.runner --only 01 03         # some notebooks
-    python -m lib.runner --list               # what would run
+    python -m harness.runner                      # every notebook, default profile
+    python -m harness.runner --profile full       # real datasets, ImageNet weights, GPU-sized
+    python -m harness.runner --only 01 03         # some notebooks
+    python -m harness.runner --list               # what would run
+    python -m harness.runner --no-site            # without the rendered site (results/<profile>/site/)
 
 Each notebook runs in its own papermill process with a per-notebook time
 limit; a kernel that dies, a cell that raises or a run that times out marks
 that notebook failed (the others still run) and the exit code is non-zero.
 Executed notebooks, their ``*.results.json`` and ``summary.md``/``summary.json``
-land in ``results/<profile>/`` (git-ignored).
+land in ``results/<profile>/`` (git-ignored), and the rendered course - a static site of the
+executed notebooks, :mod:`harness.site` - in ``results/<profile>/site/`` (``--no-site`` skips it).
 
 Profiles: ``default`` is each notebook's own parameters cell. Any other
 profile P reads ``notebooks/profiles/P/<notebook>.yaml`` (parameters that
@@ -76,8 +78,14 @@ def select(only: list[str] | None = None) -> list[Path]:
     return chosen
 
 
-def run_notebook(notebook: Path, output_dir: Path, profile: str = "default", timeout: float = DEFAULT_TIMEOUT,
-                 cwd: Path | None = None, extra_parameters: dict | None = None) -> RunResult:
+def run_notebook(
+    notebook: Path,
+    output_dir: Path,
+    profile: str = "default",
+    timeout: float = DEFAULT_TIMEOUT,
+    cwd: Path | None = None,
+    extra_parameters: dict | None = None,
+) -> RunResult:
     """Execute one notebook with papermill in a child process; never raises for notebook errors."""
     output_dir = Path(output_dir).resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -92,9 +100,20 @@ def run_notebook(notebook: Path, output_dir: Path, profile: str = "default", tim
         params_file.write_text(json.dumps(params))
         workdir = Path(cwd) if cwd is not None else paths.NOTEBOOKS
         cmd = [
-            sys.executable, "-m", "papermill", str(notebook), str(out),
-            "-f", str(params_file), "-k", "python3", "--cwd", str(workdir),
-            "--no-progress-bar", "--execution-timeout", str(int(timeout)),
+            sys.executable,
+            "-m",
+            "papermill",
+            str(notebook),
+            str(out),
+            "-f",
+            str(params_file),
+            "-k",
+            "python3",
+            "--cwd",
+            str(workdir),
+            "--no-progress-bar",
+            "--execution-timeout",
+            str(int(timeout)),
         ]
         env = kernel_environment()
         start = time.perf_counter()
@@ -114,12 +133,15 @@ def run_notebook(notebook: Path, output_dir: Path, profile: str = "default", tim
 
 
 def kernel_environment() -> dict:
-    """Environment for the kernel: this interpreter's kernelspec first, `lib` importable."""
+    """Environment for the kernel: this interpreter's kernelspec first, this checkout's `lib` importable and
+    found by the Setup cell (``CNN_COURSE_ROOT``) whatever the working directory."""
     env = dict(os.environ)
     share = Path(sys.prefix) / "share" / "jupyter"
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(share), env.get("JUPYTER_PATH", "")) if p)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(paths.ROOT), env.get("PYTHONPATH", "")) if p)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # the Setup cell, run outside the checkout (a scratch working directory), uses this checkout's `lib`
+    env["CNN_COURSE_ROOT"] = str(paths.ROOT)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # The kernel's own inline backend keeps figures in the executed notebook; a
     # non-interactive MPLBACKEND (set for tests and CI) would drop them.
     env.pop("MPLBACKEND", None)
@@ -136,15 +158,35 @@ def write_summary(runs: list[RunResult], output_dir: Path, profile: str) -> Path
     import platform
 
     output_dir = Path(output_dir)
-    meta = {"profile": profile, "python": platform.python_version(), "machine": platform.machine(),
-            "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"), **environment_info()}
-    data = {"meta": meta, "notebooks": [
-        {"notebook": r.notebook, "status": r.status, "seconds": round(r.seconds, 1),
-         "results": r.results, "error": r.error} for r in runs]}
+    meta = {
+        "profile": profile,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        **environment_info(),
+    }
+    data = {
+        "meta": meta,
+        "notebooks": [
+            {
+                "notebook": r.notebook,
+                "status": r.status,
+                "seconds": round(r.seconds, 1),
+                "results": r.results,
+                "error": r.error,
+            }
+            for r in runs
+        ],
+    }
     (output_dir / "summary.json").write_text(json.dumps(data, indent=2) + "\n")
-    lines = [f"# Results: {profile} profile", "",
-             f"{meta['created']} - Python {meta['python']} on {meta['machine']}", "",
-             "| notebook | status | time (s) | recorded results |", "|---|---|---|---|"]
+    lines = [
+        f"# Results: {profile} profile",
+        "",
+        f"{meta['created']} - Python {meta['python']} on {meta['machine']}",
+        "",
+        "| notebook | status | time (s) | recorded results |",
+        "|---|---|---|---|",
+    ]
     for r in runs:
         shown = ", ".join(f"{k}={_fmt(v)}" for k, v in list(r.results.items())[:8])
         more = f" (+{len(r.results) - 8} more)" if len(r.results) > 8 else ""
@@ -187,8 +229,12 @@ def environment_info() -> dict:
     if cpu:
         info["cpu"] = f"{cpu} ({os.cpu_count()} cores)"
     try:
-        proc = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
-                              capture_output=True, text=True, timeout=20)
+        proc = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
         gpus = [g.strip() for g in proc.stdout.splitlines() if g.strip()] if proc.returncode == 0 else []
         if gpus:
             info["gpu"] = "; ".join(gpus)
@@ -206,12 +252,13 @@ def _fmt(value) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.runner", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m harness.runner", description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="default", help="default (offline, CPU) or full")
     parser.add_argument("--only", nargs="*", help="notebook numbers or stems, e.g. 01 03")
     parser.add_argument("--output", default=None, help="folder for executed notebooks (default results/<profile>)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per notebook")
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
+    parser.add_argument("--no-site", action="store_true", help="skip the rendered site (<output>/site/)")
     args = parser.parse_args(argv)
 
     notebooks = select(args.only)
@@ -234,7 +281,21 @@ def main(argv: list[str] | None = None) -> int:
     summary = write_summary(runs, output_dir, args.profile)
     ok = sum(r.status == "ok" for r in runs)
     print(f"{ok}/{len(runs)} notebooks ok in {sum(r.seconds for r in runs):.0f} s. Summary: {summary}", flush=True)
-    return 0 if ok == len(runs) else 1
+    site_ok = args.no_site or write_site(output_dir)
+    return 0 if ok == len(runs) and site_ok else 1
+
+
+def write_site(output_dir: Path) -> bool:
+    """The rendered course (:mod:`harness.site`) of a finished run; says where it is, or why it failed."""
+    from harness import site
+
+    try:
+        index = site.build(output_dir)
+    except Exception as err:  # the run's results stand; the site is reported as failed
+        print(f"The site could not be written: {type(err).__name__}: {err}", flush=True)
+        return False
+    print(f"Site: {index} (open it in a browser)", flush=True)
+    return True
 
 
 if __name__ == "__main__":

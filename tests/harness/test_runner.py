@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from lib import notebook as nbtools
-from lib import runner
+from harness import notebooks as nbtools
+from harness import runner
 
 
 def make_notebook(path, body):
@@ -107,7 +107,8 @@ def test_extra_parameters_override_the_profile(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "PROFILES", profiles)
     (tmp_path / "cwd").mkdir()
     nb = make_notebook(tmp_path / "01_ok.ipynb", SAVE.format(stem="01_ok"))
-    run = runner.run_notebook(nb, tmp_path / "out", profile="smoke", cwd=tmp_path / "cwd", timeout=120,
-                              extra_parameters={"VALUE": 9})
+    run = runner.run_notebook(
+        nb, tmp_path / "out", profile="smoke", cwd=tmp_path / "cwd", timeout=120, extra_parameters={"VALUE": 9}
+    )
     assert run.status == "ok", run.error
     assert run.results == {"value": 9, "seed": 3}

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lib import checks
+
 __all__ = [
     "Preprocessing",
     "PREPROCESSING",
@@ -97,13 +99,12 @@ PREPROCESSING = {
 
 def _check_rgb(images) -> np.ndarray:
     x = np.asarray(images)
-    if x.ndim not in (3, 4) or x.shape[-1] != 3:
+    if x.ndim in (3, 4) and x.shape[-1] == 1:
         raise ValueError(
-            "Expected RGB images of shape (batch, height, width, 3) or (height, width, 3) with values in "
-            f"[0, 255]. Received: images of shape {x.shape}"
-            + (" (a grey image: repeat it over 3 channels)" if x.ndim in (3, 4) and x.shape[-1] == 1 else "")
+            f"Expected RGB images with values in [0, 255]. Received: images of shape {x.shape} "
+            "(a grey image: repeat it over 3 channels)"
         )
-    return x
+    return checks.image_batch(x, channels=3, allow_single=True)
 
 
 def preprocess_input(name: str, images) -> np.ndarray:
@@ -129,9 +130,15 @@ def _preprocessing(name: str) -> Preprocessing:
 # Reading a legacy PyTorch checkpoint without PyTorch
 # --------------------------------------------------------------------------- #
 _STORAGE_DTYPES = {
-    "FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
-    "LongStorage": np.int64, "IntStorage": np.int32, "ShortStorage": np.int16,
-    "CharStorage": np.int8, "ByteStorage": np.uint8, "BoolStorage": np.bool_,
+    "FloatStorage": np.float32,
+    "DoubleStorage": np.float64,
+    "HalfStorage": np.float16,
+    "LongStorage": np.int64,
+    "IntStorage": np.int32,
+    "ShortStorage": np.int16,
+    "CharStorage": np.int8,
+    "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_,
 }
 
 
@@ -153,7 +160,7 @@ class _TensorRef:
         if not self.shape:
             return flat[self.offset].copy()
         strides = tuple(s * flat.itemsize for s in self.stride)
-        return np.lib.stride_tricks.as_strided(flat[self.offset:], self.shape, strides).copy()
+        return np.lib.stride_tricks.as_strided(flat[self.offset :], self.shape, strides).copy()
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, *_):
@@ -304,8 +311,12 @@ def _lite0_torch_to_keras(state: dict[str, np.ndarray], model) -> None:
     def bn(torch_name):
         return [state[f"{torch_name}.{k}"] for k in ("weight", "bias", "running_mean", "running_var")]
 
-    pairs = {"stem_conv": [conv("_conv_stem")], "stem_bn": bn("_bn0"),
-             "head_conv": [conv("_conv_head")], "head_bn": bn("_bn1")}
+    pairs = {
+        "stem_conv": [conv("_conv_stem")],
+        "stem_bn": bn("_bn0"),
+        "head_conv": [conv("_conv_head")],
+        "head_bn": bn("_bn1"),
+    }
     block = 0
     for expand, _k, _s, _f, repeats in EFFICIENTNET_LITE0_BLOCKS:
         for _ in range(repeats):
@@ -346,8 +357,12 @@ def _cached_weights(entry_name: str, build_full, convert) -> Path:
         try:
             facts = json.loads(sidecar.read_text())
             if facts.get("source_sha256") == entry["sha256"]:
-                return data.verified_file(cache, facts["sha256"], what=f"converted {entry_name} weights",
-                                          how_to_get="Delete it; it is made again from the package's file.")
+                return data.verified_file(
+                    cache,
+                    facts["sha256"],
+                    what=f"converted {entry_name} weights",
+                    how_to_get="Delete it; it is made again from the package's file.",
+                )
         except (ValueError, KeyError, data.DataIntegrityError):
             pass
     source = data.package_file(entry_name)
@@ -357,13 +372,20 @@ def _cached_weights(entry_name: str, build_full, convert) -> Path:
     tmp = cache.with_name(f".{cache.stem}.{os.getpid()}.weights.h5")
     model.save_weights(tmp)
     os.replace(tmp, cache)
-    sidecar.write_text(json.dumps({"source": str(source), "source_sha256": entry["sha256"],
-                                   "sha256": data.sha256_of(cache)}, indent=1))
+    sidecar.write_text(
+        json.dumps({"source": str(source), "source_sha256": entry["sha256"], "sha256": data.sha256_of(cache)}, indent=1)
+    )
     return cache
 
 
-def efficientnet_lite0(weights: str | None = "imagenet", include_top: bool = True, input_shape=None,
-                       pooling: str | None = None, classes: int = 1000, name: str = "efficientnet_lite0"):
+def efficientnet_lite0(
+    weights: str | None = "imagenet",
+    include_top: bool = True,
+    input_shape=None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    name: str = "efficientnet_lite0",
+):
     """EfficientNet-Lite0 as a Keras functional model, optionally with Google's ImageNet-1k weights.
 
     ``weights``: ``"imagenet"`` (the sha256-checked file of the
@@ -376,10 +398,12 @@ def efficientnet_lite0(weights: str | None = "imagenet", include_top: bool = Tru
     ``(rgb - 127) / 128``. ``pooling`` (``None``, ``"avg"``, ``"max"``) applies
     without the top. Introduced in notebook 08.
     """
-    if weights not in ("imagenet", None) and not (isinstance(weights, (str, os.PathLike))
-                                                  and str(weights).endswith(".weights.h5")):
-        raise ValueError("Expected weights='imagenet', None or the path of a .weights.h5 file. "
-                         f"Received: weights={weights!r}")
+    if weights not in ("imagenet", None) and not (
+        isinstance(weights, (str, os.PathLike)) and str(weights).endswith(".weights.h5")
+    ):
+        raise ValueError(
+            f"Expected weights='imagenet', None or the path of a .weights.h5 file. Received: weights={weights!r}"
+        )
     if pooling not in (None, "avg", "max"):
         raise ValueError(f"Expected pooling None, 'avg' or 'max'. Received: pooling={pooling!r}")
     if weights == "imagenet" and include_top and classes != 1000:
@@ -403,8 +427,9 @@ def efficientnet_lite0(weights: str | None = "imagenet", include_top: bool = Tru
     if include_top:
         model.load_weights(path)
     else:
-        _load_by_layer_name(model, path, lambda: _efficientnet_lite0_architecture(
-            (224, 224, 3), True, None, 1000, "efficientnet_lite0"))
+        _load_by_layer_name(
+            model, path, lambda: _efficientnet_lite0_architecture((224, 224, 3), True, None, 1000, "efficientnet_lite0")
+        )
     return model
 
 
@@ -456,16 +481,20 @@ def vgg16_hed(weights: str | None = "hed", input_shape=None, pooling: str | None
     are :func:`preprocess_input`'s ``"vgg16_hed"`` output (BGR minus HED's mean
     pixel, 0-255 scale). Introduced in notebook 02 (feature maps); used in 11.
     """
-    if weights not in ("hed", None) and not (isinstance(weights, (str, os.PathLike))
-                                             and str(weights).endswith(".weights.h5")):
-        raise ValueError(f"Expected weights='hed', None or the path of a .weights.h5 file. Received: weights={weights!r}")
+    if weights not in ("hed", None) and not (
+        isinstance(weights, (str, os.PathLike)) and str(weights).endswith(".weights.h5")
+    ):
+        raise ValueError(
+            f"Expected weights='hed', None or the path of a .weights.h5 file. Received: weights={weights!r}"
+        )
     if pooling not in (None, "avg", "max"):
         raise ValueError(f"Expected pooling None, 'avg' or 'max'. Received: pooling={pooling!r}")
     shape = _check_input_shape(input_shape, (None, None, 3), 32)
     import keras
 
-    model = keras.applications.VGG16(weights=None, include_top=False, input_shape=shape, pooling=pooling,
-                                     name="vgg16_hed")
+    model = keras.applications.VGG16(
+        weights=None, include_top=False, input_shape=shape, pooling=pooling, name="vgg16_hed"
+    )
     if weights is None:
         return model
     if weights == "hed":
@@ -517,7 +546,8 @@ def imagenet_class_names() -> tuple[str, ...]:
         found = hashlib.sha256("\n".join(names).encode()).hexdigest()
         if found != entry["sha256_content"]:
             raise data.DataIntegrityError(
-                f"{entry['title']} in {path} have sha256 {found}, expected {entry['sha256_content']}. {how}")
+                f"{entry['title']} in {path} have sha256 {found}, expected {entry['sha256_content']}. {how}"
+            )
         _CLASS_NAMES = names
     return _CLASS_NAMES
 
@@ -533,8 +563,7 @@ def decode_predictions(probabilities, top: int = 5) -> list[list[tuple[int, str,
         p = p[None]
     if p.ndim != 2 or p.shape[1] != 1000:
         raise ValueError(f"Expected probabilities of shape (batch, 1000). Received: shape {np.shape(probabilities)}")
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or not 1 <= top <= 1000:
-        raise ValueError(f"Expected top in [1, 1000]. Received: top={top!r}")
+    top = checks.integer(top, "top", 1, 1000)
     names = imagenet_class_names()
     order = np.argsort(-p, axis=1)[:, :top]
     return [[(int(i), names[i], float(row[i])) for i in idx] for row, idx in zip(p, order)]

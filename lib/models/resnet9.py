@@ -1,0 +1,157 @@
+"""Myrtle's ResNet-9, the network of the CIFAR-10 speed-run records, with its augmentation built in.
+
+* :func:`conv_bn` - 3x3 convolution -> BatchNorm -> ReLU (then 2x2 max-pooling).
+* :func:`residual_block` - two of them around an identity shortcut.
+* :func:`speedrun_net` - prep, three stages and a scaled linear classifier
+  (Myrtle's ResNet-9 at base width 64), logits in float32 under any dtype policy.
+* :class:`RandomShiftFlip` - random crops (reflect padding) and flips done on
+  the device, as the model's first layer (active in training only).
+
+:mod:`lib.speedrun` trains it with the records' recipe. Backend-agnostic
+(``keras.ops`` only).
+
+Introduced in notebook 12 (training fast).
+"""
+
+from __future__ import annotations
+
+import keras
+
+from lib import checks
+
+__all__ = ["RandomShiftFlip", "conv_bn", "residual_block", "speedrun_net"]
+
+
+# --------------------------------------------------------------------------- #
+# The network
+# --------------------------------------------------------------------------- #
+def conv_bn(x, filters: int, name: str, pool: bool = False):
+    """3x3 convolution (no bias) -> BatchNorm -> ReLU, then 2x2 max-pooling if ``pool``.
+
+    The speed-run records' building block. Introduced in notebook 12.
+    """
+    layers = keras.layers
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    if pool:  # pool before BN/ReLU (Myrtle): the same result for max-pool + ReLU, 4x less BN work
+        x = layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+    x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def residual_block(x, filters: int, name: str):
+    """``x + conv_bn(conv_bn(x))``: two conv-BN-ReLU blocks with an identity shortcut. Introduced in notebook 12."""
+    y = conv_bn(x, filters, f"{name}_a")
+    y = conv_bn(y, filters, f"{name}_b")
+    return keras.layers.Add(name=f"{name}_add")([x, y])
+
+
+def speedrun_net(
+    input_shape=(32, 32, 3),
+    num_classes: int = 10,
+    width: int = 64,
+    max_shift: int | None = 2,
+    flip: bool = True,
+    seed=None,
+    name: str = "speedrun_net",
+):
+    """Myrtle's ResNet-9 with base width ``width`` (64 in the original), augmentation built in.
+
+    prep conv_bn(w) -> conv_bn(2w)+pool + residual(2w) -> conv_bn(4w)+pool ->
+    conv_bn(8w)+pool + residual(8w) -> global max-pool -> Dense(num_classes) x 0.125,
+    logits in float32 (also under a mixed-precision policy). With ``max_shift``
+    not None, a :class:`RandomShiftFlip` layer first augments in training only.
+    Introduced in notebook 12.
+    """
+    layers = keras.layers
+    width = checks.positive_int(width, "width")
+    num_classes = checks.num_classes(num_classes)
+    shape = checks.image_shape(input_shape, channels=3)
+    if shape[0] % 8 or shape[1] % 8:
+        raise ValueError(
+            f"Expected input_shape (H, W, 3) with H and W multiples of 8 (CIFAR-10: (32, 32, 3)). "
+            f"Received: input_shape={input_shape!r}"
+        )
+    inputs = keras.Input(shape, name="images")
+    x = inputs
+    if max_shift is not None:
+        x = RandomShiftFlip(max_shift, flip=flip, seed=seed, name="augment")(x)
+    x = conv_bn(x, width, "prep")
+    x = conv_bn(x, 2 * width, "layer1", pool=True)
+    x = residual_block(x, 2 * width, "res1")
+    x = conv_bn(x, 4 * width, "layer2", pool=True)
+    x = conv_bn(x, 8 * width, "layer3", pool=True)
+    x = residual_block(x, 8 * width, "res3")
+    x = layers.GlobalMaxPooling2D(name="global_pool")(x)
+    x = layers.Dense(num_classes, use_bias=False, name="logits_dense")(x)
+    x = layers.Rescaling(0.125, name="logit_scale")(x)
+    outputs = layers.Activation("linear", dtype="float32", name="logits")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+# --------------------------------------------------------------------------- #
+# Augmentation on the device
+# --------------------------------------------------------------------------- #
+@keras.saving.register_keras_serializable(package="lib")
+class RandomShiftFlip(keras.layers.Layer):
+    """Random crop with reflect padding (a shift of up to ``max_shift`` pixels) and horizontal flip.
+
+    Each image gets its own shift ``(dy, dx)`` in ``[-max_shift, max_shift]`` and
+    a coin flip; only while training (``training=True``), otherwise the images
+    pass through unchanged. Written with ``keras.ops`` so it runs inside the
+    compiled training step on any backend: the crop of the padded image is a
+    product with one-hot row and column selection matrices. Introduced in
+    notebook 12.
+    """
+
+    def __init__(self, max_shift: int = 2, flip: bool = True, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.max_shift = checks.non_negative_int(max_shift, "max_shift")
+        self.flip = bool(flip)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(f"Expected images of shape (N, H, W, C). Received: input_shape={input_shape}")
+        h, w = input_shape[1], input_shape[2]
+        if h is not None and self.max_shift >= h or w is not None and self.max_shift >= w:
+            raise ValueError(
+                f"Expected max_shift smaller than the image. Received: max_shift={self.max_shift}, "
+                f"input_shape={input_shape}"
+            )
+
+    def transform(self, images, shifts, flips):
+        """Apply given shifts ((N, 2) ints in [-s, s]) and flips ((N,) bools): the deterministic part."""
+        ops = keras.ops
+        s = self.max_shift
+        dtype = images.dtype
+        if s:
+            h, w = images.shape[1], images.shape[2]
+            padded = ops.pad(images, ((0, 0), (s, s), (s, s), (0, 0)), mode="reflect")
+            oy = ops.cast(shifts[:, 0], "int32") + s  # top row of the crop in the padded image
+            ox = ops.cast(shifts[:, 1], "int32") + s
+            rows = ops.one_hot(oy[:, None] + ops.arange(h, dtype="int32")[None], h + 2 * s, dtype=dtype)
+            cols = ops.one_hot(ox[:, None] + ops.arange(w, dtype="int32")[None], w + 2 * s, dtype=dtype)
+            images = ops.einsum("nik,nkwc->niwc", rows, padded)
+            images = ops.einsum("njl,nilc->nijc", cols, images)
+        if self.flip:
+            mask = ops.reshape(ops.cast(flips, dtype), (-1, 1, 1, 1))
+            images = mask * ops.flip(images, axis=2) + (1 - mask) * images
+        return images
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        ops = keras.ops
+        n = ops.shape(inputs)[0]
+        s = self.max_shift
+        shifts = keras.random.randint((n, 2), -s, s + 1, seed=self.seed_generator) if s else ops.zeros((n, 2), "int32")
+        flips = keras.random.uniform((n,), seed=self.seed_generator) < 0.5
+        return self.transform(inputs, shifts, flips)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "max_shift": self.max_shift, "flip": self.flip, "seed": self.seed}
