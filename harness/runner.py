@@ -187,10 +187,10 @@ def write_summary(runs: list[RunResult], output_dir: Path, profile: str) -> Path
         "| notebook | status | time (s) | recorded results |",
         "|---|---|---|---|",
     ]
+    from harness.site import headline_results
+
     for r in runs:
-        shown = ", ".join(f"{k}={_fmt(v)}" for k, v in list(r.results.items())[:8])
-        more = f" (+{len(r.results) - 8} more)" if len(r.results) > 8 else ""
-        lines.append(f"| {r.notebook} | {r.status} | {r.seconds:.0f} | {shown}{more} |")
+        lines.append(f"| {r.notebook} | {r.status} | {r.seconds:.0f} | {', '.join(headline_results(r.results))} |")
     total = sum(r.seconds for r in runs)
     lines += ["", f"Total: {total:.0f} s, {sum(r.status == 'ok' for r in runs)}/{len(runs)} notebooks ok."]
     for r in runs:
@@ -241,14 +241,6 @@ def environment_info() -> dict:
     except (OSError, subprocess.SubprocessError):
         pass
     return info
-
-
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, (list, dict)):
-        return "[...]"
-    return str(value)
 
 
 def main(argv: list[str] | None = None) -> int:
