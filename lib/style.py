@@ -7,26 +7,25 @@ losses, and the optimization of the image itself.
   :func:`total_variation_loss` - the losses, written with ``keras.ops``
   (backend-agnostic). Their normalization and how it relates to the paper's
   sums is in each docstring.
-* :func:`lib.models.random_vgg` (in :mod:`lib.models.small`) - a small VGG-style
-  network with *random* weights (the offline default: random multi-scale
-  convolutional features support texture synthesis, Ustyuzhaninov et al. 2017;
-  He, Wang and Hopcroft 2016).
-* :func:`vgg19` - ``keras.applications.VGG19`` with ``weights="imagenet"``,
-  ``None`` or a weights file; missing ImageNet weights raise
-  ``lib.transfer.WeightsUnavailableError`` naming the file and
-  ``$KERAS_HOME/models/``. Its preprocessing is declared once
-  (:data:`VGG19_PREPROCESSING`, :func:`vgg19_preprocess`).
-* :class:`FeatureExtractor` - images in ``[0, 1]`` -> ``{layer name: feature maps}``;
-  :func:`content_representation`, :func:`style_representation`.
+* :func:`vgg16_hed_preprocess` - images in [0, 1] to the input of
+  :func:`lib.models.pretrained.vgg16_hed` (VGG16's convolutions with the weights
+  of the HED edge detector: ImageNet VGG16 fine-tuned on edge maps at learning
+  rate 1e-6), written with ``keras.ops`` so gradients flow to the pixels.
+* :class:`FeatureExtractor` - images in ``[0, 1]`` -> ``{layer name: feature maps}``,
+  optionally rescaled per layer (:func:`mean_activation_scales`: Gatys et al.'s
+  normalization, mean activation 1); :func:`content_representation`,
+  :func:`style_representation`.
 * :func:`transfer_style` - Gatys's optimization: the image is a variable, updated
   by Adam with the gradient from :func:`lib.autodiff.value_and_input_grad`
   (TensorFlow, JAX or PyTorch) and clipped to ``[0, 1]`` after every step, with a
-  ``keras.utils.Progbar``.
+  ``keras.utils.Progbar``. Notebook 11 writes the same loop itself and checks it
+  against this one.
+* :func:`compiled` - a loss traced into a graph (``tf.function`` / ``jax.jit``).
 * :func:`edge_correlation` - how much of the content's edges an image keeps.
 
 Benchmark (timings printed, never asserted)::
 
-    python -m lib.style bench            # optimization steps per second at 128 and 256 px
+    python -m lib.style bench            # optimization steps per second at 64 and 128 px
 
 Introduced in notebook 11 (style transfer).
 """
@@ -35,31 +34,27 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 from lib import checks
 
 __all__ = [
-    "VGG19_CONTENT_LAYER",
-    "VGG19_STYLE_LAYERS",
-    "VGG19_PREPROCESSING",
-    "VGG19_WEIGHTS_FILE",
-    "vgg19_preprocess",
-    "vgg19_unpreprocess",
+    "CONTENT_LAYER",
+    "STYLE_LAYERS",
+    "vgg16_hed_preprocess",
     "gram_matrix",
     "content_loss",
     "style_layer_loss",
     "style_loss",
     "total_variation_loss",
-    "vgg19",
     "FeatureExtractor",
+    "mean_activation_scales",
     "content_representation",
     "style_representation",
+    "compiled",
     "StyleResult",
     "transfer_style",
     "edge_correlation",
@@ -67,21 +62,10 @@ __all__ = [
     "main",
 ]
 
-#: Gatys et al.'s choice for VGG19: content from conv4_2, style from conv1_1 ... conv5_1.
-VGG19_CONTENT_LAYER = "block4_conv2"
-VGG19_STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
-
-#: How ``keras.applications.vgg19.preprocess_input`` ("caffe" mode) maps RGB pixels in [0, 255]:
-#: channels reversed to BGR, then the ImageNet mean (in BGR order) subtracted; no scaling.
-VGG19_PREPROCESSING = {
-    "input_range": (0.0, 255.0),
-    "channel_order": "BGR",
-    "mean_bgr": (103.939, 116.779, 123.68),
-    "scale": 1.0,
-}
-VGG19_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
-_VGG19_ORIGIN = "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/" + VGG19_WEIGHTS_FILE
-_VGG19_HASH = "253f8cb515780f3b799900260a226db6"
+#: Gatys et al.'s choice (VGG19's layer names, which VGG16 shares): content from conv4_2, style from
+#: conv1_1 ... conv5_1.
+CONTENT_LAYER = "block4_conv2"
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
 
 
 # --------------------------------------------------------------------------- #
@@ -112,28 +96,25 @@ def _check_image(image, what: str) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- #
-# VGG19's preprocessing, declared once
+# HED's VGG16: its preprocessing, differentiable
 # --------------------------------------------------------------------------- #
-def vgg19_preprocess(images):
-    """RGB images in [0, 1] -> what VGG19 expects, with ``keras.ops`` (differentiable).
+def vgg16_hed_preprocess(images):
+    """RGB images in [0, 1] -> the input of :func:`lib.models.pretrained.vgg16_hed`, with ``keras.ops``.
 
-    The same as ``keras.applications.vgg19.preprocess_input(255 * images)``
-    (:data:`VGG19_PREPROCESSING`: RGB -> BGR, minus the ImageNet mean).
-    Introduced in notebook 11 (style transfer).
+    The same numbers as ``lib.models.pretrained.preprocess_input("vgg16_hed", 255 * images)``
+    (RGB -> BGR, 0-255 scale, minus HED's mean pixel), but differentiable, so
+    the gradient of a loss on the features reaches the pixels. Introduced in
+    notebook 11 (style transfer).
     """
     from keras import ops
 
-    x = ops.cast(images, "float32") * VGG19_PREPROCESSING["input_range"][1]
-    x = ops.flip(x, axis=-1)  # RGB -> BGR
-    return (x - ops.convert_to_tensor(np.asarray(VGG19_PREPROCESSING["mean_bgr"], "float32"))) * VGG19_PREPROCESSING[
-        "scale"
-    ]
+    from lib.models import pretrained
 
-
-def vgg19_unpreprocess(x) -> np.ndarray:
-    """Invert :func:`vgg19_preprocess`: back to RGB in [0, 1] (NumPy). Introduced in notebook 11 (style transfer)."""
-    x = np.asarray(x, dtype="float64") / VGG19_PREPROCESSING["scale"] + np.asarray(VGG19_PREPROCESSING["mean_bgr"])
-    return (x[..., ::-1] / VGG19_PREPROCESSING["input_range"][1]).astype("float32")
+    spec = pretrained.PREPROCESSING["vgg16_hed"]
+    x = ops.cast(images, "float32") * (255.0 * spec.scale)
+    if spec.channel_order == "BGR":
+        x = ops.flip(x, axis=-1)
+    return x + ops.convert_to_tensor(np.asarray(spec.offset, "float32"))
 
 
 # --------------------------------------------------------------------------- #
@@ -262,68 +243,19 @@ def total_variation_loss(images, power: float = 2.0):
 # --------------------------------------------------------------------------- #
 # feature extractors
 # --------------------------------------------------------------------------- #
-def _vgg19_weights_path(download: bool) -> str:
-    from lib.data import keras_home
-    from lib.transfer import WeightsUnavailableError
-
-    folder = keras_home() / "models"
-    path = folder / VGG19_WEIGHTS_FILE
-    if path.exists():
-        return str(path)
-    message = (
-        f"ImageNet weights for VGG19 are not on this machine. Expected the file {VGG19_WEIGHTS_FILE!r} in "
-        f"{folder}/ ($KERAS_HOME/models/). Download it from {_VGG19_ORIGIN} on a machine with internet and "
-        "copy it there (or set KERAS_HOME to a folder whose models/ holds it); vgg19(weights='imagenet') "
-        "downloads it itself where there is internet. Offline, use weights=None (random) or the path of a "
-        "weights file."
-    )
-    if not download:
-        raise WeightsUnavailableError(message)
-    import keras
-
-    try:
-        return keras.utils.get_file(
-            VGG19_WEIGHTS_FILE, _VGG19_ORIGIN, cache_subdir="models", cache_dir=str(keras_home()), file_hash=_VGG19_HASH
-        )
-    except Exception as exc:  # no network, bad hash, ...
-        raise WeightsUnavailableError(f"{message} (download failed: {type(exc).__name__}: {str(exc)[:200]})") from exc
-
-
-def vgg19(weights="imagenet", download: bool = True):
-    """``keras.applications.VGG19`` without its classifier, for any image size, and its preprocessing.
-
-    ``weights``: ``"imagenet"`` (the file :data:`VGG19_WEIGHTS_FILE` from
-    ``$KERAS_HOME/models/``, downloaded there when missing and ``download`` is
-    true, else ``lib.transfer.WeightsUnavailableError`` saying where to put
-    it), ``None`` (random) or the path of a weights file. Returns
-    ``(model, preprocess)`` with ``preprocess = vgg19_preprocess`` (images in [0, 1]).
-    Introduced in notebook 11 (style transfer).
-    """
-    import keras
-
-    if isinstance(weights, os.PathLike):
-        weights = os.fspath(weights)
-    if weights == "imagenet":
-        weights = _vgg19_weights_path(download)
-    elif weights is not None and (not isinstance(weights, str) or not Path(weights).is_file()):
-        raise ValueError(
-            "Expected weights to be 'imagenet', None or the path of an existing weights file. "
-            f"Received: weights={weights!r}"
-        )
-    model = keras.applications.VGG19(include_top=False, weights=weights, input_shape=(None, None, 3))
-    return model, vgg19_preprocess
-
-
 class FeatureExtractor:
     """Images in [0, 1] -> ``{layer name: feature maps}`` for chosen layers of a convolutional model.
 
-    ``model`` is a Keras model (e.g. :func:`lib.models.random_vgg` or the first output of
-    :func:`vgg19`); ``preprocess`` maps [0, 1] images to its input (``None``:
-    identity). Unknown layer names raise a ``ValueError`` listing the known ones.
-    Introduced in notebook 11 (style transfer).
+    ``model`` is a Keras model (e.g. :func:`lib.models.pretrained.vgg16_hed` or
+    :func:`lib.models.random_vgg`); ``preprocess`` maps [0, 1] images to its
+    input (``None``: identity, e.g. :func:`vgg16_hed_preprocess`); ``scales``
+    (``{layer: factor}``, e.g. from :func:`mean_activation_scales`) multiplies
+    each layer's maps. Only the part of the model up to the deepest requested
+    layer is computed. Unknown layer names raise a ``ValueError`` listing the
+    known ones. Introduced in notebook 11 (style transfer).
     """
 
-    def __init__(self, model, layers, preprocess=None):
+    def __init__(self, model, layers, preprocess=None, scales: dict | None = None):
         import keras
 
         layers = [layers] if isinstance(layers, str) else list(dict.fromkeys(layers))
@@ -333,6 +265,11 @@ class FeatureExtractor:
         unknown = [name for name in layers if name not in known]
         if unknown:
             raise ValueError(f"Unknown layer names {unknown} for model {model.name!r}. Expected names from: {known}")
+        scales = dict(scales or {})
+        extra = [name for name in scales if name not in layers]
+        if extra:
+            raise ValueError(f"Expected scales for the layers {layers}. Received scales for {extra}")
+        self.scales = {name: checks.positive(value, f"scales[{name!r}]") for name, value in scales.items()}
         self.model = model
         self.layers = layers
         self.preprocess = preprocess
@@ -348,10 +285,34 @@ class FeatureExtractor:
             x = ops.expand_dims(x, 0)
         if self.preprocess is not None:
             x = self.preprocess(x)
-        return self._features(x)
+        features = self._features(x)
+        return {name: f * self.scales[name] if name in self.scales else f for name, f in features.items()}
 
     def __repr__(self) -> str:
         return f"FeatureExtractor({self.model.name!r}, layers={self.layers})"
+
+
+def mean_activation_scales(extractor: FeatureExtractor, images) -> dict:
+    """``{layer: 1 / mean activation}`` over ``images`` (a batch in [0, 1]) for every layer of ``extractor``.
+
+    Gatys et al. (2015, texture synthesis) rescaled VGG19's weights so that the
+    mean activation of each filter over images and positions is 1; otherwise the
+    style loss, quartic in the activations, is dominated by whichever layer has
+    the largest ones. This is the per-layer version: pass the result as
+    ``FeatureExtractor(..., scales=...)``. Computed on the unscaled features.
+    Introduced in notebook 11 (style transfer).
+    """
+    from keras import ops
+
+    raw = FeatureExtractor(extractor.model, extractor.layers, extractor.preprocess)
+    features = raw(ops.convert_to_tensor(np.asarray(images, dtype="float32")))
+    scales = {}
+    for name, f in features.items():
+        mean = float(np.mean(ops.convert_to_numpy(f)))
+        if not mean > 0:
+            raise ValueError(f"Layer {name!r} has mean activation {mean:.3g} over these images: nothing to rescale")
+        scales[name] = 1.0 / mean
+    return scales
 
 
 def content_representation(extractor: FeatureExtractor, image, layer: str):
@@ -408,17 +369,18 @@ def _loss_functions(extractor, content_layer: str, style_layers: tuple, compile:
         return ops.sum(terms(x, targets) * weights)
 
     if compile:
-        terms, weighted = _compile(terms), _compile(weighted)
+        terms, weighted = compiled(terms), compiled(weighted)
     cache[key] = (terms, weighted)
     return cache[key]
 
 
-def _compile(fn):
+def compiled(fn):
     """``fn`` traced into a graph for speed: ``tf.function`` (TensorFlow) or ``jax.jit`` (JAX), else as is.
 
     Gradients still come from :func:`lib.autodiff.value_and_input_grad`: a
     ``GradientTape`` records through a ``tf.function`` and ``jax.value_and_grad``
-    differentiates through ``jax.jit``. The only backend-specific lines of this module.
+    differentiates through ``jax.jit``. The only backend-specific lines of this
+    module. Introduced in notebook 11 (style transfer).
     """
     import keras
 
@@ -640,33 +602,32 @@ def edge_correlation(image, reference) -> float:
 # --------------------------------------------------------------------------- #
 # benchmark
 # --------------------------------------------------------------------------- #
-def benchmark(sizes=(128, 256), steps: int = 10, network: str = "random_vgg") -> list[dict]:
+def benchmark(sizes=(64, 128), steps: int = 10, network: str = "vgg16_hed") -> list[dict]:
     """Optimization steps per second of :func:`transfer_style` at each image size (timed, not asserted).
 
-    ``network`` is ``"random_vgg"`` (the default profile's) or ``"vgg19"`` (random
-    weights: the same cost as ImageNet's). Introduced in notebook 11 (style transfer).
+    ``network`` is ``"vgg16_hed"`` (notebook 11's) or ``"random_vgg"`` (the same
+    widths with random weights: the same cost). Introduced in notebook 11 (style transfer).
     """
     import keras
 
-    from lib.models import random_vgg
+    from lib import models
 
-    if network == "random_vgg":
-        model, preprocess = random_vgg(), None
-        content_layer, style_layers = "block4_conv2", ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1"]
-    elif network == "vgg19":
-        model, preprocess = vgg19(weights=None)
-        content_layer, style_layers = VGG19_CONTENT_LAYER, list(VGG19_STYLE_LAYERS)
+    if network == "vgg16_hed":
+        model, preprocess = models.pretrained.vgg16_hed(), vgg16_hed_preprocess
+    elif network == "random_vgg":
+        model, preprocess = models.random_vgg((64, 128, 256, 512), (2, 2, 3, 3), pooling="max"), None
     else:
-        raise ValueError(f"Expected network 'random_vgg' or 'vgg19'. Received: network={network!r}")
-    extractor = FeatureExtractor(model, [content_layer] + style_layers, preprocess)
+        raise ValueError(f"Expected network 'vgg16_hed' or 'random_vgg'. Received: network={network!r}")
+    style_layers = list(STYLE_LAYERS[:4])
+    extractor = FeatureExtractor(model, [CONTENT_LAYER] + style_layers, preprocess)
     rows = []
     for size in sizes:
         rng = np.random.default_rng(0)
         content = rng.uniform(0, 1, (size, size, 3)).astype("float32")
         style = rng.uniform(0, 1, (size, size, 3)).astype("float32")
-        transfer_style(content, style, extractor, content_layer, style_layers, steps=1, verbose=0)  # warm-up
+        transfer_style(content, style, extractor, CONTENT_LAYER, style_layers, steps=1, verbose=0)  # warm-up
         result = transfer_style(
-            content, style, extractor, content_layer, style_layers, steps=steps, verbose=0, log_every=steps + 1
+            content, style, extractor, CONTENT_LAYER, style_layers, steps=steps, verbose=0, log_every=steps + 1
         )
         rows.append(
             {
@@ -689,9 +650,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.style", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
     bench = sub.add_parser("bench", help="optimization steps per second at several image sizes")
-    bench.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
+    bench.add_argument("--sizes", type=int, nargs="+", default=[64, 128])
     bench.add_argument("--steps", type=int, default=10)
-    bench.add_argument("--network", default="random_vgg", choices=["random_vgg", "vgg19"])
+    bench.add_argument("--network", default="vgg16_hed", choices=["vgg16_hed", "random_vgg"])
     args = parser.parse_args(argv)
     from lib.viz import table as format_rows
 

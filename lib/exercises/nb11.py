@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.exercises import Wrong, exercise, expect_close, expect_equal, expect_true, is_number
+from lib.exercises import Wrong, exercise, expect_close, expect_equal, expect_true, is_number, part
 
 
 def _as_array(name: str, value) -> np.ndarray:
@@ -21,7 +21,7 @@ def _as_array(name: str, value) -> np.ndarray:
 
 @exercise("11.1", "Size of a style representation")
 def check_gram_size(gram_shape_1, distinct_entries_1, positions_1):
-    channels, side = 256, 512 // 2 // 2  # block3_conv1 of VGG19 comes after two 2x2 poolings
+    channels, side = 256, 512 // 2 // 2  # block3_conv1 of VGG16 comes after two 2x2 poolings
     try:
         shape = tuple(int(s) for s in gram_shape_1)
     except TypeError:
@@ -129,3 +129,52 @@ def check_scaling(gram_factor_4, content_factor_4, style_factor_4):
         raise Wrong(f"style_factor_4: {gram:g} is the Gram's factor. Hint: the style loss squares the Gram difference.")
     expect_close("style_factor_4", style_factor_4, style_f, hint="(2^2)^2.")
     return "correct: Gram x4, content loss x4, style loss x16 - the style term grows like the activations^4."
+
+
+@exercise("11.5", "The Gram matrix from channel statistics", parts={"gram": 1, "adain": 1})
+def check_gram_from_moments(gram_from_moments_5, adain_gram_5):
+    from lib import style
+
+    expect_true(callable(gram_from_moments_5), "gram_from_moments_5: expected a function (mu, cov) -> (C, C).")
+    expect_true(callable(adain_gram_5), "adain_gram_5: expected a function (mu_s, sigma_s) -> (C, C).")
+    rng = np.random.default_rng(5)
+    # ReLU features: positive means, correlated channels
+    f = np.maximum(rng.standard_normal((7, 9, 4)) @ rng.standard_normal((4, 4)) + 0.5, 0.0)
+    flat = f.reshape(-1, 4)
+    mu, cov = flat.mean(axis=0), np.cov(flat, rowvar=False, bias=True)
+    expected = np.asarray(style.gram_matrix(f.astype("float32")), dtype="float64")
+    with part("gram"):
+        got = _as_array("gram_from_moments_5(mu, cov)", gram_from_moments_5(mu, cov))
+        expect_equal("gram_from_moments_5(mu, cov) shape", got.shape, (4, 4))
+        if np.allclose(got, cov, rtol=1e-3, atol=1e-6):
+            raise Wrong(
+                "gram_from_moments_5 returned the covariance. Hint: the Gram matrix averages products of the raw "
+                "features, not of the centred ones: (1/M) F^T F = cov + mu mu^T."
+            )
+        if np.allclose(got, cov + np.diag(mu**2), rtol=1e-3, atol=1e-6):
+            raise Wrong("gram_from_moments_5 adds mu_i^2 to the diagonal only. Hint: mu mu^T is a full C x C matrix.")
+        expect_close("gram_from_moments_5(mu, cov)", got, expected, rtol=1e-4, atol=1e-6, hint="cov + outer(mu, mu).")
+    with part("adain"):
+        mu_s, sigma_s = np.array([1.0, 0.5, 2.0]), np.array([0.3, 1.0, 0.7])
+        got = _as_array("adain_gram_5(mu_s, sigma_s)", adain_gram_5(mu_s, sigma_s))
+        # AdaIN output of uncorrelated content channels: each channel has the style's mean and std, no correlations
+        content = rng.standard_normal((200_000, 3))
+        content = (content - content.mean(axis=0)) / content.std(axis=0)
+        t = content * sigma_s + mu_s
+        empirical = t.T @ t / len(t)
+        if np.allclose(got, np.diag(sigma_s**2) + np.diag(mu_s**2), rtol=1e-3, atol=1e-3):
+            raise Wrong("adain_gram_5: the off-diagonal entries are mu_i mu_j, not 0. Hint: outer(mu_s, mu_s).")
+        if np.allclose(got, np.diag(sigma_s) + np.outer(mu_s, mu_s), rtol=1e-3, atol=1e-3):
+            raise Wrong("adain_gram_5: the covariance holds variances, sigma^2, not standard deviations.")
+        expect_close(
+            "adain_gram_5(mu_s, sigma_s)",
+            got,
+            empirical,
+            rtol=0,
+            atol=0.03,
+            hint="diag(sigma_s^2) + outer(mu_s, mu_s).",
+        )
+    return (
+        "correct: G = cov + mu mu^T. AdaIN sets mu and the diagonal of cov to the style's; only the off-diagonal "
+        "covariances stay the content's."
+    )

@@ -69,3 +69,23 @@ def test_11_4_scaling():
 @pytest.mark.parametrize("key", ["11.1", "11.2", "11.3", "11.4"])
 def test_registered(key):
     assert key in [ex.key for ex in exercises.exercises_of("11")]
+
+
+def test_11_5_gram_from_moments():
+    def right(mu, cov):
+        return np.asarray(cov) + np.outer(mu, mu)
+
+    def adain(mu_s, sigma_s):
+        return np.diag(np.asarray(sigma_s) ** 2) + np.outer(mu_s, mu_s)
+
+    r = status("11.5", gram_from_moments_5=right, adain_gram_5=adain)
+    assert r.passed, r.message
+    r = status("11.5", gram_from_moments_5=lambda mu, cov: cov, adain_gram_5=adain)
+    assert r.status == "partial" and "mu mu^T" in r.message
+    r = status(
+        "11.5", gram_from_moments_5=right, adain_gram_5=lambda m, s: np.diag(np.asarray(s) ** 2 + np.asarray(m) ** 2)
+    )
+    assert r.status == "partial" and "off-diagonal" in r.message
+    r = status("11.5", gram_from_moments_5=right, adain_gram_5=lambda m, s: np.diag(s) + np.outer(m, m))
+    assert r.status == "partial" and "sigma^2" in r.message
+    assert status("11.5", gram_from_moments_5=None, adain_gram_5=None).status == "unanswered"

@@ -1,5 +1,5 @@
 """lib.style: Gram matrix vs loops, losses vs the paper's formulas and TensorFlow, the optimization
-(loss falls, pixels stay in [0, 1]), VGG19 preprocessing and weights errors, bad input."""
+(loss falls, pixels stay in [0, 1]), HED VGG16 preprocessing, per-layer scales, bad input."""
 
 import importlib.util
 import os
@@ -110,22 +110,40 @@ def test_total_variation_matches_tensorflow():
     )
 
 
-def test_vgg19_preprocessing_round_trip():
+def test_vgg16_hed_preprocess_matches_the_declared_preprocessing():
+    from lib.models import pretrained
+
     x = images(5)[None]
-    ours = keras.ops.convert_to_numpy(style.vgg19_preprocess(x))
-    np.testing.assert_allclose(ours, keras.applications.vgg19.preprocess_input(255.0 * x.copy()), atol=1e-3)
-    np.testing.assert_allclose(style.vgg19_unpreprocess(ours), x, atol=1e-5)
+    ours = keras.ops.convert_to_numpy(style.vgg16_hed_preprocess(x))
+    np.testing.assert_allclose(ours, pretrained.preprocess_input("vgg16_hed", 255.0 * x), atol=1e-3)
+    np.testing.assert_allclose(pretrained.unpreprocess("vgg16_hed", ours) / 255.0, x, atol=1e-5)
 
 
-def test_vgg19_missing_weights_error_names_file(tmp_path, monkeypatch):
-    from lib.transfer import WeightsUnavailableError
+def test_scales_multiply_features_and_mean_activation_scales_normalize(extractor):
+    batch = np.stack([images(12, s) for s in range(3)])
+    scales = style.mean_activation_scales(extractor, batch)
+    assert set(scales) == set(extractor.layers)
+    scaled = style.FeatureExtractor(extractor.model, extractor.layers, scales=scales)
+    for name, f in scaled(batch).items():
+        np.testing.assert_allclose(float(np.mean(keras.ops.convert_to_numpy(f))), 1.0, rtol=1e-4)
+        raw = keras.ops.convert_to_numpy(extractor(batch)[name])
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(f), raw * scales[name], rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="Expected scales for the layers"):
+        style.FeatureExtractor(extractor.model, ["block1_conv1"], scales={"block2_conv1": 1.0})
+    with pytest.raises(ValueError, match=r"scales\['block1_conv1'\]"):
+        style.FeatureExtractor(extractor.model, ["block1_conv1"], scales={"block1_conv1": 0.0})
+    with pytest.raises(ValueError, match="mean activation"):
+        style.mean_activation_scales(extractor, np.full((1, 8, 8, 3), 0.5, "float32"))  # maps to 0: all-zero features
 
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    with pytest.raises(WeightsUnavailableError, match=r"vgg19_weights_tf_dim_ordering_tf_kernels_notop\.h5") as err:
-        style.vgg19(weights="imagenet", download=False)
-    assert "$KERAS_HOME/models/" in str(err.value) and str(tmp_path) in str(err.value)
-    with pytest.raises(ValueError, match="Expected weights to be 'imagenet', None or the path"):
-        style.vgg19(weights=str(tmp_path / "nothing.h5"))
+
+def test_compiled_gives_the_same_numbers(extractor):
+    def loss(x):
+        return style.gram_matrix(extractor(x)["block2_conv2"])
+
+    x = keras.ops.convert_to_tensor(images(8)[None])
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(style.compiled(loss)(x)), keras.ops.convert_to_numpy(loss(x)), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_transfer_lowers_loss_and_keeps_range(extractor):
