@@ -11,12 +11,19 @@ Layout follows Keras: channels last, ``(batch, ..., channels)``; kernels
   algorithm and its backward formulas (d/dgamma, d/dbeta, d/dsigma^2, d/dmu, d/dx);
   :func:`lib.gradcheck.numerical_gradient` checks them by central differences.
 * :class:`BatchNorm`: a from-scratch Keras layer with moving averages, same
-  ``momentum``/``epsilon`` semantics as ``keras.layers.BatchNormalization``.
+  ``momentum``/``epsilon`` semantics as ``keras.layers.BatchNormalization``, and
+  Keras 2's ``virtual_batch_size`` (statistics from groups of a few examples).
 * :func:`normalize`: one normalizer over chosen ``axes`` (and ``groups``) that is
   BN, LN, IN or GN depending on the axes.
 * :class:`WeightNormalization`: ``w = g v / ||v||`` around a ``Dense`` or ``Conv*D``.
 * :func:`spectral_norm`: power iteration for the largest singular value, the way
-  ``keras.layers.SpectralNormalization`` does it.
+  ``keras.layers.SpectralNormalization`` does it; :func:`conv_operator_norm`: the
+  largest singular value of a convolution as a linear map of images (not the same
+  number: a convolution is not 1-Lipschitz because its reshaped kernel is).
+* :class:`CovariateShiftNoise`: a layer that shifts
+  and rescales every channel at random, anew at every training step - the "noisy
+  BatchNorm" of Santurkar et al. (2018), which injects internal covariate shift
+  on purpose.
 * :class:`AdaIN`: adaptive instance normalization of ``[content, style]``.
 * :func:`fold_batchnorm`, :func:`folded_layer`: fold an inference-mode BN into the
   preceding conv/dense layer.
@@ -45,6 +52,8 @@ __all__ = [
     "NORMALIZERS",
     "WeightNormalization",
     "spectral_norm",
+    "conv_operator_norm",
+    "CovariateShiftNoise",
     "AdaIN",
     "fold_batchnorm",
     "folded_layer",
@@ -201,15 +210,25 @@ class BatchNorm(keras.layers.Layer):
     layer with ``trainable=False`` always runs in inference mode. The gradient
     comes from autodiff (see :func:`batch_norm_backward` for the formulas).
 
+    ``virtual_batch_size=v`` ("ghost" batch norm, Hoffer et al. 2017; Keras 2's
+    argument of that name): in training the batch is cut into consecutive groups
+    of ``v`` examples and each group is normalized with its own statistics - what
+    each device of a data-parallel run with ``v`` examples per device computes
+    without synchronized BN. The moving averages are updated with the groups'
+    mean mean and mean variance. The batch size must be a multiple of ``v``.
+
     Introduced in notebook 07 (normalization).
     """
 
-    def __init__(self, momentum=0.99, epsilon=1e-3, center=True, scale=True, **kwargs):
+    def __init__(self, momentum=0.99, epsilon=1e-3, center=True, scale=True, virtual_batch_size=None, **kwargs):
         super().__init__(**kwargs)
         self.momentum = checks.probability(momentum, "momentum", allow_one=True)
         self.epsilon = checks.positive(epsilon, "epsilon")
         self.center = bool(center)
         self.scale = bool(scale)
+        self.virtual_batch_size = (
+            None if virtual_batch_size is None else checks.positive_int(virtual_batch_size, "virtual_batch_size")
+        )
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -226,12 +245,21 @@ class BatchNorm(keras.layers.Layer):
         inputs = ops.cast(inputs, "float32")
         if training and self.trainable:
             axes = list(range(len(inputs.shape) - 1))
-            mean, variance = ops.moments(inputs, axes=axes)
+            if self.virtual_batch_size is None:
+                mean, variance = ops.moments(inputs, axes=axes)
+                outputs = (inputs - mean) * ops.rsqrt(variance + self.epsilon)
+            else:  # (N, ...) -> (N / v, v, ...): one mean and variance per group of v examples
+                shape = ops.shape(inputs)
+                groups = ops.reshape(inputs, (-1, self.virtual_batch_size, *shape[1:]))
+                group_mean, group_var = ops.moments(groups, axes=[a + 1 for a in axes], keepdims=True)
+                outputs = ops.reshape((groups - group_mean) * ops.rsqrt(group_var + self.epsilon), shape)
+                channels = inputs.shape[-1]
+                mean = ops.mean(ops.reshape(group_mean, (-1, channels)), axis=0)
+                variance = ops.mean(ops.reshape(group_var, (-1, channels)), axis=0)
             self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
             self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
         else:
-            mean, variance = self.moving_mean, self.moving_variance
-        outputs = (inputs - mean) * ops.rsqrt(variance + self.epsilon)
+            outputs = (inputs - self.moving_mean) * ops.rsqrt(self.moving_variance + self.epsilon)
         if self.scale:
             outputs = outputs * self.gamma
         if self.center:
@@ -248,6 +276,7 @@ class BatchNorm(keras.layers.Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
+            "virtual_batch_size": self.virtual_batch_size,
         }
 
 
@@ -429,6 +458,84 @@ def spectral_norm(kernel, iterations: int = 1, u=None, seed: int = 0):
         u = u / max(np.linalg.norm(u), 1e-12)
     sigma = float((v @ w @ u.T)[0, 0])
     return sigma, u
+
+
+def conv_operator_norm(kernel, image_size) -> float:
+    """The largest singular value of a stride-1 2D convolution as a linear map of ``image_size`` images.
+
+    ``kernel`` has Keras's layout ``(kh, kw, in_channels, out_channels)``; the
+    convolution wraps around the image borders (circular padding). Then the
+    convolution is diagonalised by the 2D DFT: at each of the ``n x n``
+    frequencies it acts on the channels as the ``(in, out)`` matrix of the
+    kernel's DFT, and its singular values are those of these ``n^2`` small
+    matrices (Sedghi, Gupta and Long, ICLR 2019). This is the Lipschitz
+    constant of the convolution; :func:`spectral_norm` of the *reshaped*
+    kernel, what ``keras.layers.SpectralNormalization`` divides by, is a lower
+    bound of it (up to ``sqrt(kh * kw)`` times smaller). With zero
+    ("same") padding the norm is at most this value. NumPy, float64.
+
+    Introduced in notebook 07 (normalization).
+    """
+    k = np.asarray(kernel, dtype=np.float64)
+    if k.ndim != 4:
+        raise ValueError(f"Expected a 2D convolution kernel (kh, kw, in, out). Received shape {k.shape}")
+    n = checks.positive_int(image_size, "image_size")
+    if n < max(k.shape[:2]):
+        raise ValueError(f"Expected image_size >= the kernel size {k.shape[:2]}. Received: image_size={n}")
+    padded = np.zeros((n, n) + k.shape[2:])
+    padded[: k.shape[0], : k.shape[1]] = k
+    per_frequency = np.fft.fft2(padded, axes=(0, 1))  # (n, n, in, out): one channel matrix per frequency
+    return float(np.linalg.svd(per_frequency, compute_uv=False).max())
+
+
+@keras.saving.register_keras_serializable(package="lib")
+class CovariateShiftNoise(keras.layers.Layer):
+    """Random per-channel shift and rescaling, drawn anew at every training step (identity at inference).
+
+    In training, each call draws for every channel a scale ``a = (1 + level)^u`` with
+    ``u ~ U(-1, 1)`` (between ``1/(1+level)`` and ``1+level``) and a shift
+    ``b ~ U(-level, level)``, and adds i.i.d. Gaussian noise of standard deviation
+    ``level / 2`` to every value:
+
+        y = a * x + b + level / 2 * N(0, 1)
+
+    Put after a ``BatchNormalization`` layer it undoes what BN is supposed to buy -
+    the next layer's inputs no longer have a stable mean and variance; they jump at
+    every step. This is the "noisy BatchNorm" experiment of Santurkar et al. (2018,
+    "How Does Batch Normalization Help Optimization?"), who injected noise with a
+    non-zero mean and non-unit variance that changes at each step.
+
+    ``level = 0`` is exactly the identity.
+
+    Introduced in notebook 07 (normalization).
+    """
+
+    def __init__(self, level=0.5, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.level = float(checks.non_negative(level, "level"))
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def build(self, input_shape):
+        if input_shape[-1] is None:
+            raise ValueError(f"Expected a known number of channels (last axis). Received: input_shape={input_shape}")
+
+    def call(self, inputs, training=None):
+        if not training or self.level == 0:
+            return inputs
+        level = self.level
+        stats_shape = (1,) * (len(inputs.shape) - 1) + (inputs.shape[-1],)
+        u = keras.random.uniform(stats_shape, -1.0, 1.0, seed=self.seed_generator)
+        scale = ops.exp(u * float(np.log1p(level)))
+        shift = keras.random.uniform(stats_shape, -1.0, 1.0, seed=self.seed_generator) * level
+        noise = keras.random.normal(ops.shape(inputs), seed=self.seed_generator) * (level / 2)
+        return ops.cast(inputs * scale + shift + noise, inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "level": self.level, "seed": self.seed}
 
 
 # ---------------------------------------------------------------------------

@@ -8,8 +8,6 @@ import numpy as np
 
 from lib.exercises import Wrong, exercise, expect_close, expect_equal, expect_true, is_number
 
-STEPS_PER_EPOCH = math.ceil(800 / 32)  # exercise 07.2: one epoch of the notebook's run (TRAIN_SIZE / BATCH_SIZE)
-
 
 def _numpy(value):
     import keras
@@ -84,7 +82,7 @@ def _fold_bn(fold_1):
 
 
 @exercise("07.2", "Momentum and short training")
-def _momentum(remaining_2, half_life_2):
+def _momentum(remaining_2, half_life_2, steps=64):
     import keras
 
     expect_true(is_number(remaining_2), f"remaining_2: expected a number between 0 and 1, received {remaining_2!r}.")
@@ -92,28 +90,26 @@ def _momentum(remaining_2, half_life_2):
     bn = keras.layers.BatchNormalization(momentum=0.99)  # Keras's default, measured on the layer itself
     bn.build((None, 1))
     batch = np.ones((4, 1), "float32")  # batch mean 1; the moving mean starts at 0, so 1 - moving mean remains
-    remaining = []  # the part of the initial value left after each step
-    for _ in range(STEPS_PER_EPOCH):
-        bn(batch, training=True)
-        remaining.append(1.0 - float(_numpy(bn.moving_mean)[0]))
-    after_epoch = remaining[-1]
-    half_life = math.ceil(math.log(0.5) / math.log(remaining[0]))  # each step keeps the same measured factor
-    if abs(remaining_2 - (1 - after_epoch)) < 1e-3:
+    bn(batch, training=True)
+    factor = 1.0 - float(_numpy(bn.moving_mean)[0])  # the part of the initial value one step keeps (measured)
+    after_run = factor**steps  # the same factor every step
+    half_life = math.ceil(math.log(0.5) / math.log(factor))
+    if abs(remaining_2 - (1 - after_run)) < 1e-3:
         raise Wrong(
             f"remaining_2 = {remaining_2:.4f} is how far the moving mean has moved (1 - 0.99^t). Expected what "
-            f"is left of its initial value, 0.99^t with t = {STEPS_PER_EPOCH}."
+            f"is left of its initial value, 0.99^t with t = {steps}."
         )
-    if abs(remaining_2 - 0.9**STEPS_PER_EPOCH) < 1e-3:
+    if abs(remaining_2 - 0.9**steps) < 1e-3:
         raise Wrong(
             f"remaining_2 = {remaining_2:.4f} uses momentum 0.9 (the notebook's BN_MOMENTUM); the question "
             f"is about Keras's default 0.99."
         )
     expect_close(
-        f"remaining_2 (initial value left after {STEPS_PER_EPOCH} steps at momentum 0.99)",
+        f"remaining_2 (initial value left after {steps} steps at momentum 0.99)",
         remaining_2,
-        after_epoch,
+        after_run,
         rtol=1e-3,
-        hint=f"momentum^t, t = ceil(800 / 32) = {STEPS_PER_EPOCH} steps.",
+        hint=f"momentum^t with t = run_steps = {steps} (EPOCHS * ceil(TRAIN_SIZE / BATCH_SIZE)).",
     )
     expect_equal(
         "half_life_2 (first step count with less than half of the initial value left)",
@@ -123,49 +119,61 @@ def _momentum(remaining_2, half_life_2):
     )
 
 
-def _bn_reference(x, dy, gamma, epsilon):
-    """dl/dx of l = sum(dy * BN(x)) by autodiff (BN in training mode, written with keras.ops)."""
+def _ln_reference(x, dy, gamma, epsilon):
+    """dl/dx of l = sum(dy * LN(x)) by autodiff (layer norm over the last axis, written with keras.ops)."""
     import keras
 
     from lib import autodiff
 
     def loss(xv):
-        mu = keras.ops.mean(xv, axis=0)
-        var = keras.ops.mean(keras.ops.square(xv - mu), axis=0)
+        mu = keras.ops.mean(xv, axis=1, keepdims=True)
+        var = keras.ops.mean(keras.ops.square(xv - mu), axis=1, keepdims=True)
         return keras.ops.sum(dy * (gamma * (xv - mu) / keras.ops.sqrt(var + epsilon)))
 
     _, grad = autodiff.value_and_input_grad(loss, x)
     return _numpy(grad)
 
 
-@exercise("07.3", "Batch norm backward, the full chain")
-def _bn_backward(bn_backward_3):
+def _projection(g, x, axis, epsilon):
+    """The closed-form backward pass of a normalization over ``axis`` for upstream g = dy * gamma."""
+    sigma = np.sqrt(x.var(axis=axis, keepdims=True) + epsilon)
+    x_hat = (x - x.mean(axis=axis, keepdims=True)) / sigma
+    return (g - g.mean(axis=axis, keepdims=True) - x_hat * (g * x_hat).mean(axis=axis, keepdims=True)) / sigma
+
+
+@exercise("07.3", "Layer norm's backward pass")
+def _ln_backward(ln_backward_3):
     expect_true(
-        callable(bn_backward_3),
-        f"bn_backward_3: expected a function bn_backward_3(dy, x, gamma, epsilon) "
-        f"returning dl/dx, received {type(bn_backward_3).__name__}.",
+        callable(ln_backward_3),
+        f"ln_backward_3: expected a function ln_backward_3(dy, x, gamma, epsilon) "
+        f"returning dl/dx, received {type(ln_backward_3).__name__}.",
     )
     rng = np.random.default_rng(3)
-    x = rng.normal(3, 2, size=(10, 5))
-    dy, gamma, eps = rng.normal(size=x.shape), rng.uniform(0.5, 2, 5), 1e-3
-    want = _bn_reference(x, dy, gamma, eps)
-    got = _numpy(bn_backward_3(dy.copy(), x.copy(), gamma.copy(), eps))
-    expect_true(got.shape == x.shape, f"bn_backward_3: expected dl/dx of shape {x.shape}, received {got.shape}.")
-    m, mu, var = len(x), x.mean(0), x.var(0)
-    dx_hat = dy * gamma
-    dvar = np.sum(dx_hat * (x - mu), axis=0) * -0.5 * (var + eps) ** -1.5
-    dmu = np.sum(-dx_hat / np.sqrt(var + eps), axis=0)
-    guesses = {
-        "leaves out the dl/dsigma^2 path (dl/dvar * 2 (x - mu) / m)": dx_hat / np.sqrt(var + eps) + dmu / m,
-        "leaves out the dl/dmu path (dl/dmu / m)": dx_hat / np.sqrt(var + eps) + dvar * 2 * (x - mu) / m,
-        "treats the batch statistics as constants (dl/dx_hat / sqrt(var + eps) only)": dx_hat / np.sqrt(var + eps),
-    }
+    x = rng.normal(3, 2, size=(6, 8)) * rng.uniform(0.5, 3, size=(6, 1))
+    dy, gamma, eps = rng.normal(size=x.shape), rng.uniform(0.5, 2, 8), 1e-3
+    want = _ln_reference(x, dy, gamma, eps)
+    got = _numpy(ln_backward_3(dy.copy(), x.copy(), gamma.copy(), eps))
+    expect_true(got.shape == x.shape, f"ln_backward_3: expected dl/dx of shape {x.shape}, received {got.shape}.")
     if not np.allclose(got, want, atol=1e-6):
+        g = dy * gamma
+        sigma = np.sqrt(x.var(axis=1, keepdims=True) + eps)
+        x_hat = (x - x.mean(axis=1, keepdims=True)) / sigma
+        guesses = {
+            "normalizes over the batch axis (BN's formula, axis 0) instead of over each example's features": (
+                _projection(g, x, 0, eps)
+            ),
+            "treats the row statistics as constants (g / sigma only)": g / sigma,
+            "leaves out the mean term (the -mean(g) of each row)": (g - x_hat * (g * x_hat).mean(1, keepdims=True))
+            / sigma,
+            "leaves out the x_hat term (the -x_hat * mean(g * x_hat) of each row)": (g - g.mean(1, keepdims=True))
+            / sigma,
+            "forgets gamma (uses dy instead of g = dy * gamma)": _projection(dy, x, 1, eps),
+        }
         for what, value in guesses.items():
             if np.allclose(got, value, atol=1e-6):
                 raise Wrong(
-                    f"bn_backward_3 {what}. mu and sigma^2 depend on every x_i: "
-                    "dl/dx = dl/dx_hat / sqrt(var + eps) + dl/dvar * 2 (x - mu) / m + dl/dmu / m."
+                    f"ln_backward_3 {what}. With g = dy * gamma and statistics per row: "
+                    "dl/dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps)."
                 )
     expect_close(
         "dl/dx compared with automatic differentiation",
@@ -173,7 +181,7 @@ def _bn_backward(bn_backward_3):
         want,
         rtol=1e-5,
         atol=1e-7,
-        hint="the UPV deck's formulas, per column of x (N, D), with biased variances (1/m).",
+        hint="BN's closed form from the notebook, with the means over each row (axis 1) instead of each column.",
     )
 
 

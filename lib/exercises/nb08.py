@@ -21,84 +21,99 @@ def _vgg16_base():
     return rows, base.count_params()
 
 
-def _row(value, name):
+def _reference_bottleneck(input_shape, filters: int, stride: int, use_bias: bool):
+    """keras.applications.ResNet50's bottleneck block (stride on the first 1x1; projection when the shape changes)."""
+    import keras
+
+    layers = keras.layers
+    x = keras.Input(input_shape)
+    shortcut = x
+    if stride != 1 or input_shape[-1] != 4 * filters:
+        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, use_bias=use_bias)(x)
+        shortcut = layers.BatchNormalization()(shortcut)
+    y = layers.Conv2D(filters, 1, strides=stride, use_bias=use_bias)(x)
+    y = layers.ReLU()(layers.BatchNormalization()(y))
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=use_bias)(y)
+    y = layers.ReLU()(layers.BatchNormalization()(y))
+    y = layers.BatchNormalization()(layers.Conv2D(4 * filters, 1, use_bias=use_bias)(y))
+    return keras.Model(x, layers.ReLU()(layers.Add()([shortcut, y])))
+
+
+#: (input shape, filters, stride) the checks of 08.1 and 08.2 try: inside a stage, and a stage's first block.
+BOTTLENECK_CASES = (((14, 14, 256), 64, 1), ((14, 14, 256), 128, 2), ((28, 28, 64), 64, 1))
+
+
+@exercise("08.1", "Build a bottleneck block")
+def _bottleneck(bottleneck_1):
+    import keras
+
     expect_true(
-        isinstance(value, (tuple, list)) and len(value) == 2 and all(is_number(v) for v in value),
-        f"{name}: expected a pair of numbers (memory, params), received {value!r}.",
+        callable(bottleneck_1),
+        "bottleneck_1: expected a function bottleneck_1(x, filters, stride) returning the block's output tensor, "
+        f"received {type(bottleneck_1).__name__}.",
     )
-    return tuple(value)
+    for shape, filters, stride in BOTTLENECK_CASES:
+        x = keras.Input(shape)
+        try:
+            y = bottleneck_1(x, filters, stride)
+        except ValueError as error:
+            raise Wrong(
+                f"bottleneck_1(x of shape {shape}, filters={filters}, stride={stride}) raised {error!s:.200}. If the "
+                "Add fails, the shortcut must match the block's output: where the stride or the channels change, "
+                "project it with a 1x1 convolution (4 * filters channels, the same stride) and a BN."
+            ) from None
+        want_shape = (shape[0] // stride, shape[1] // stride, 4 * filters)
+        got_shape = tuple(y.shape[1:])
+        if got_shape == (shape[0] // stride, shape[1] // stride, filters):
+            raise Wrong(
+                f"bottleneck_1 returns {filters} channels; the last 1x1 convolution expands to 4 * filters = "
+                f"{4 * filters}."
+            )
+        expect_equal(f"output shape for input {shape}, filters={filters}, stride={stride}", got_shape, want_shape)
+        got = keras.Model(x, y).count_params()
+        options = {ub: _reference_bottleneck(shape, filters, stride, ub).count_params() for ub in (True, False)}
+        if got not in options.values():
+            raise Wrong(
+                f"bottleneck_1 for input {shape}, filters={filters}, stride={stride} has {got:,} parameters; "
+                f"expected {options[True]:,} (convolutions with biases) or {options[False]:,} (without), BN "
+                "included: 1x1 to filters, 3x3 at filters, 1x1 to 4 * filters, a BN after each, and a projection "
+                "shortcut (1x1 + BN) only where the shape changes."
+            )
+    return "correct: the bottleneck block has keras.applications.ResNet50's shapes and parameter counts."
 
 
-@exercise("08.1", "Two rows of the VGG-16 table")
-def _vgg_rows(conv_row_1, fc_row_1):
-    rows, _ = _vgg16_base()
-    shape, params = rows["block3_conv1"]
-    conv_weights = params - shape[-1]  # the deck counts weights, not biases
-    memory, weights = _row(conv_row_1, "conv_row_1")
-    if memory == 4 * np.prod(shape):
-        raise Wrong("conv_row_1: the memory column counts values (H x W x D), not bytes.")
-    expect_equal(
-        "conv_row_1 memory (values in block3_conv1's output)",
-        memory,
-        int(np.prod(shape)),
-        hint="the output is 56 x 56 x 256: 'same' padding keeps the 56 x 56 of block2_pool.",
+@exercise("08.2", "Count a bottleneck block's multiply-adds")
+def _bottleneck_macs(bottleneck_macs_2):
+    expect_true(
+        callable(bottleneck_macs_2),
+        "bottleneck_macs_2: expected a function bottleneck_macs_2(h, w, c_in, filters, stride) returning a number, "
+        f"received {type(bottleneck_macs_2).__name__}.",
     )
-    if weights == params:
-        raise Wrong(
-            f"conv_row_1 params: {weights:,} includes the {shape[-1]} biases; the deck's table counts "
-            f"weights only (not counting biases)."
+    for shape, filters, stride in BOTTLENECK_CASES:
+        h, w, c_in = shape
+        want = _macs(_reference_bottleneck(shape, filters, stride, False))
+        got = bottleneck_macs_2(h, w, c_in, filters, stride)
+        expect_true(is_number(got), f"bottleneck_macs_2(...) returned {got!r}, expected a number.")
+        ho, wo = h // stride, w // stride
+        projection = ho * wo * c_in * 4 * filters if (stride != 1 or c_in != 4 * filters) else 0
+        if projection and got == want - projection:
+            raise Wrong(
+                f"bottleneck_macs_2({h}, {w}, {c_in}, {filters}, {stride}) leaves out the projection shortcut: a 1x1 "
+                f"convolution from {c_in} to {4 * filters} channels at {ho}x{wo}."
+            )
+        at_input = h * w * (c_in * filters + 9 * filters * filters + filters * 4 * filters) + projection * stride**2
+        if stride != 1 and got == at_input:
+            raise Wrong(
+                f"bottleneck_macs_2 with stride {stride} counts every convolution at the input's {h}x{w}; with the "
+                f"stride on the first 1x1, all three run at {ho}x{wo}."
+            )
+        expect_equal(
+            f"bottleneck_macs_2({h}, {w}, {c_in}, {filters}, {stride})",
+            got,
+            want,
+            hint="per output position: c_in * filters + 9 * filters^2 + filters * 4 filters, plus c_in * 4 filters "
+            "for a projection shortcut; times (h / stride) * (w / stride).",
         )
-    expect_equal(
-        "conv_row_1 params (weights of block3_conv1, no biases)",
-        weights,
-        conv_weights,
-        hint="(3 x 3 x input depth) x filters; the input depth is block2's 128.",
-    )
-    flat = int(np.prod(rows["block5_pool"][0]))
-    memory, weights = _row(fc_row_1, "fc_row_1")
-    expect_equal("fc_row_1 memory (values in fc1's output)", memory, VGG_FC[0])
-    expect_equal(
-        "fc_row_1 params (weights of fc1, no biases)",
-        weights,
-        flat * VGG_FC[0],
-        hint="the flattened 7 x 7 x 512 block5_pool times 4096 units.",
-    )
-
-
-def _vgg_values():
-    rows, _ = _vgg16_base()
-    return sum(int(np.prod(shape)) for shape, _ in rows.values()) + sum(VGG_FC)  # the input layer included
-
-
-@exercise("08.2", "VGG-16's memory for a batch")
-def _vgg_memory(mb_per_image_2, mb_batch_64_2):
-    for name, value in (("mb_per_image_2", mb_per_image_2), ("mb_batch_64_2", mb_batch_64_2)):
-        expect_true(is_number(value), f"{name}: expected a number of megabytes, received {value!r}.")
-    values = _vgg_values()
-    per_image = values * 4 / 1e6
-    if abs(mb_per_image_2 - values / 1e6) < 0.5:
-        raise Wrong(
-            f"mb_per_image_2 = {mb_per_image_2:.1f} is the number of values in millions; a float32 value takes 4 bytes."
-        )
-    if abs(mb_per_image_2 - 96) < 0.5 and abs(per_image - 96) > 1:
-        raise Wrong(
-            "mb_per_image_2 = 96 is the deck's total (24M values x 4 bytes); its own rows add up to less. "
-            "Sum the activation sizes of every layer (with the input) and multiply by 4 bytes."
-        )
-    expect_close(
-        "mb_per_image_2 (MB of forward activations per image, float32, input included)",
-        mb_per_image_2,
-        per_image,
-        rtol=0.01,
-        hint="sum the deck's memory column (input, every conv, pool and FC output) x 4 bytes / 1e6.",
-    )
-    expect_close(
-        "mb_batch_64_2 (MB for a batch of 64)",
-        mb_batch_64_2,
-        64 * per_image,
-        rtol=0.01,
-        hint="64 x the per-image memory.",
-    )
 
 
 def _macs(model):

@@ -14,7 +14,9 @@ with random weights (nothing is downloaded).
   (bottlenecks), shortcut options ``"A"`` (zero-padded identity), ``"B"``
   (projection where the shape changes) and ``"C"`` (all projections).
 * :func:`cifar_resnet`: the paper's small CIFAR ResNet (6n+2 layers), or its
-  plain twin (no shortcuts) for the degradation experiment.
+  plain twin (no shortcuts) for the degradation experiment; with
+  ``shortcut_gate=True`` every shortcut is scaled by a :class:`ShortcutGate`, so
+  :func:`set_shortcut_gate` turns one built (and compiled) network into either.
 * :func:`densenet` (Huang et al., 2017): DenseNet-121 (and 169/201).
 * :func:`mobilenet` (Howard et al., 2017): MobileNet v1, depthwise separable.
 
@@ -22,10 +24,16 @@ Where ``keras.applications`` ships the same network (VGG16/19, ResNet50/101/152,
 DenseNet121, MobileNet) the builder follows its conventions (biases, BN epsilon)
 so the parameter counts are equal; the tests check it.
 
+For the notebooks' experiments: :func:`norm_convnet`, a small convnet with a
+choice of normalization (none, batch, group, layer; notebook 07), and
+:func:`reinitialize`, which redraws a built model's weights in place so one
+compiled model trains several seeds.
+
 ``build(name, **kw)`` looks a builder up by name; ``zoo_benchmark`` times them
 (``python -m lib.models.zoo bench``). Timings are shown, never asserted.
 
-Introduced in notebook 08 (architectures: from LeNet to MobileNet).
+Introduced in notebook 08 (architectures: from LeNet to MobileNet); the
+experiment helpers in notebook 07.
 """
 
 from __future__ import annotations
@@ -40,6 +48,11 @@ from lib import checks
 
 __all__ = [
     "ChannelPad",
+    "ShortcutGate",
+    "set_shortcut_gate",
+    "norm_convnet",
+    "NORMALIZATIONS",
+    "reinitialize",
     "alexnet",
     "vgg",
     "VGG_CONFIGS",
@@ -282,6 +295,54 @@ class ChannelPad(layers.Layer):
         return {**super().get_config(), "extra": self.extra}
 
 
+@keras.saving.register_keras_serializable(package="lib")
+class ShortcutGate(layers.Layer):
+    """Multiplies a residual block's shortcut by a fixed number ``g`` held in a non-trainable weight.
+
+    ``g = 1`` (the default) is the residual block ``y = F(x) + x``; ``g = 0`` is the
+    plain block ``y = F(x)``: nothing passes through the shortcut, forward or
+    backward. Because ``g`` is a weight, not a Python number, changing it with
+    :func:`set_shortcut_gate` needs no new model and no recompilation.
+
+    Introduced in notebook 08 (architectures).
+    """
+
+    def __init__(self, gate: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.initial_gate = checks.number(gate, "gate")
+
+    def build(self, input_shape):
+        self.gate = self.add_weight(
+            name="gate", shape=(), initializer=keras.initializers.Constant(self.initial_gate), trainable=False
+        )
+
+    def call(self, inputs):
+        return inputs * keras.ops.cast(self.gate, inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "gate": self.initial_gate}
+
+
+def set_shortcut_gate(model, value: float) -> int:
+    """Set every :class:`ShortcutGate` of ``model`` to ``value`` (1: residual, 0: plain); returns how many.
+
+    Introduced in notebook 08 (architectures).
+    """
+    value = checks.number(value, "value")
+    gates = [layer for layer in model.layers if isinstance(layer, ShortcutGate)]
+    if not gates:
+        raise ValueError(
+            "Expected a model with ShortcutGate layers (cifar_resnet(..., shortcut_gate=True)). "
+            f"Received: {model.name!r}"
+        )
+    for layer in gates:
+        layer.gate.assign(value)
+    return len(gates)
+
+
 def _shortcut(x, out_channels: int, stride: int, option: str, name: str, use_bias: bool):
     """The shortcut of a residual block for options A/B/C."""
     in_channels = x.shape[-1]
@@ -296,13 +357,26 @@ def _shortcut(x, out_channels: int, stride: int, option: str, name: str, use_bia
     return ChannelPad(out_channels - in_channels, name=name + "_0_pad")(s) if out_channels > in_channels else s
 
 
-def _basic_block(x, filters: int, stride: int, option: str, name: str, use_bias: bool, residual: bool = True):
+def _basic_block(
+    x,
+    filters: int,
+    stride: int,
+    option: str,
+    name: str,
+    use_bias: bool,
+    residual: bool = True,
+    bn_momentum: float = 0.99,
+    gate: bool = False,
+):
     shortcut = _shortcut(x, filters, stride, option, name, use_bias) if residual else None
+    if residual and gate:
+        shortcut = ShortcutGate(name=name + "_gate")(shortcut)
+    bn = lambda n: layers.BatchNormalization(momentum=bn_momentum, epsilon=_BN_EPS, name=n)  # noqa: E731
     y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=use_bias, name=name + "_1_conv")(x)
-    y = layers.BatchNormalization(epsilon=_BN_EPS, name=name + "_1_bn")(y)
+    y = bn(name + "_1_bn")(y)
     y = layers.ReLU(name=name + "_1_relu")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=use_bias, name=name + "_2_conv")(y)
-    y = layers.BatchNormalization(epsilon=_BN_EPS, name=name + "_2_bn")(y)
+    y = bn(name + "_2_bn")(y)
     if residual:
         y = layers.Add(name=name + "_add")([shortcut, y])
     return layers.ReLU(name=name + "_out")(y)
@@ -383,6 +457,9 @@ def cifar_resnet(
     width: float = 1.0,
     residual: bool = True,
     shortcut: str = "A",
+    stem_stride: int = 1,
+    bn_momentum: float = 0.99,
+    shortcut_gate: bool = False,
 ) -> keras.Model:
     """The ResNet paper's CIFAR network: 6n+2 layers (depth 20, 32, 44, 56, 110, ...), 16/32/64 channels.
 
@@ -390,6 +467,12 @@ def cifar_resnet(
     with stride 2), global average pool, one FC. ``residual=False`` gives the
     "plain" network of the same depth and width (no shortcuts): the paper's
     degradation experiment. ``shortcut`` as in :func:`resnet` (the paper used A).
+    ``stem_stride=2`` makes the first convolution halve the image (a CPU budget:
+    4x fewer multiply-adds everywhere after it); ``bn_momentum`` is every BN
+    layer's (Keras's 0.99 keeps moving statistics that lag in runs of a few dozen
+    steps); ``shortcut_gate=True`` puts a :class:`ShortcutGate` on every shortcut,
+    so :func:`set_shortcut_gate` (0 or 1) switches the built model between its
+    plain and residual versions (same weights, same compiled functions).
 
     Introduced in notebook 08 (architectures).
     """
@@ -398,16 +481,30 @@ def cifar_resnet(
     w = checks.positive(width, "width")
     num_classes = checks.num_classes(num_classes)
     checks.one_of(shortcut, "shortcut", ("A", "B", "C"))
-    shape = _input_shape(input_shape, 4, f"CIFAR ResNet-{depth}")
+    stem_stride = checks.one_of(stem_stride, "stem_stride", (1, 2))
+    bn_momentum = checks.probability(bn_momentum, "bn_momentum")
+    if shortcut_gate and not residual:
+        raise ValueError("Expected residual=True with shortcut_gate=True (a gate of 0 gives the plain network).")
+    shape = _input_shape(input_shape, 4 * stem_stride, f"CIFAR ResNet-{depth}")
     n = (depth - 2) // 6
     inputs = keras.Input(shape, name="input")
-    x = layers.Conv2D(_ch(16, w), 3, padding="same", use_bias=False, name="conv1_conv")(inputs)
-    x = layers.BatchNormalization(epsilon=_BN_EPS, name="conv1_bn")(x)
+    x = layers.Conv2D(_ch(16, w), 3, strides=stem_stride, padding="same", use_bias=False, name="conv1_conv")(inputs)
+    x = layers.BatchNormalization(momentum=bn_momentum, epsilon=_BN_EPS, name="conv1_bn")(x)
     x = layers.ReLU(name="conv1_relu")(x)
     for s, filters in enumerate((16, 32, 64)):
         for b in range(n):
             stride = 2 if (b == 0 and s > 0) else 1
-            x = _basic_block(x, _ch(filters, w), stride, shortcut, f"conv{s + 2}_block{b + 1}", False, residual)
+            x = _basic_block(
+                x,
+                _ch(filters, w),
+                stride,
+                shortcut,
+                f"conv{s + 2}_block{b + 1}",
+                False,
+                residual,
+                bn_momentum=bn_momentum,
+                gate=shortcut_gate,
+            )
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs, name=f"{'resnet' if residual else 'plain'}{depth}_cifar")
@@ -527,6 +624,198 @@ def mobilenet(
     x = layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="predictions")(x)
     return keras.Model(inputs, outputs, name="mobilenet" if separable else "conv_mobilenet")
+
+
+# ---------------------------------------------------------------------------
+# the experiments' small networks and seeds
+# ---------------------------------------------------------------------------
+
+#: ``norm_convnet(norm=...)`` choices -> what follows each convolution and the hidden Dense layer.
+NORMALIZATIONS = {
+    None: "nothing (the plain network; its layers keep their biases)",
+    "batch": "BatchNormalization: statistics per channel over the batch (and H, W)",
+    "group": "GroupNormalization(groups): per example, over H, W and the channels of a group",
+    "layer": "GroupNormalization(groups=1), i.e. layer norm: per example, over H, W and all channels",
+}
+
+
+def norm_convnet(
+    norm: str | None = None,
+    widths=(8, 8, 16, 16, 32, 32),
+    hidden: int = 64,
+    groups: int = 4,
+    bn_momentum: float = 0.9,
+    shift_noise: float | None = None,
+    virtual_batch_size: int | None = None,
+    input_shape=(28, 28, 1),
+    num_classes: int = 10,
+    name: str | None = None,
+) -> keras.Model:
+    """A small convnet whose only knob is its normalization: the network of notebook 07's experiments.
+
+    One 3x3 convolution per entry of ``widths`` (the first and every one that
+    changes the width has stride 2; He-normal kernels), each followed by ``norm``
+    and a ReLU; global average pooling; ``Dense(hidden)`` followed by ``norm`` and
+    a ReLU; ``Dense(num_classes)`` logits (no softmax). ``norm`` is a key of
+    :data:`NORMALIZATIONS`; layer norm is ``GroupNormalization(groups=1)`` (Wu and
+    He's definition for images: over H, W and C, one scale and shift per channel),
+    group norm uses ``groups`` groups. A layer followed by a normalization has
+    no bias (the normalization's beta replaces it).
+    ``shift_noise`` (BN only; a level >= 0) puts a :class:`lib.norm.CovariateShiftNoise`
+    of that level after every BN layer: Santurkar et al.'s "noisy BatchNorm".
+    ``virtual_batch_size=v`` (BN only) uses :class:`lib.norm.BatchNorm` with
+    statistics from groups of ``v`` examples instead of the whole batch: BN as
+    each device computes it with ``v`` examples per device.
+
+    Layers are named ``conv{i}``, ``norm{i}``, ``noise{i}``, ``relu{i}``,
+    ``gap``, ``hidden``, ``hidden_norm``, ``hidden_relu``, ``logits``.
+
+    Introduced in notebook 07 (normalization).
+    """
+    from lib import norm as lib_norm
+
+    if norm not in NORMALIZATIONS:
+        raise ValueError(f"Expected norm to be one of {list(NORMALIZATIONS)}. Received: norm={norm!r}")
+    if not isinstance(widths, (tuple, list)) or not widths:
+        raise ValueError(f"Expected widths to be a non-empty list of positive integers. Received: widths={widths!r}")
+    widths = [checks.positive_int(c, "widths") for c in widths]
+    hidden = checks.positive_int(hidden, "hidden")
+    bn_momentum = checks.probability(bn_momentum, "bn_momentum")
+    if shift_noise is not None:
+        shift_noise = checks.non_negative(shift_noise, "shift_noise")
+    if virtual_batch_size is not None:
+        virtual_batch_size = checks.positive_int(virtual_batch_size, "virtual_batch_size")
+    if (shift_noise is not None or virtual_batch_size is not None) and norm != "batch":
+        raise ValueError(
+            f"Expected norm='batch' with shift_noise or virtual_batch_size. Received: norm={norm!r}, "
+            f"shift_noise={shift_noise!r}, virtual_batch_size={virtual_batch_size!r}"
+        )
+    num_classes = checks.num_classes(num_classes)
+    shape = checks.image_shape(input_shape)
+    if norm == "group":
+        groups = checks.positive_int(groups, "groups")
+        if any(c % groups for c in (*widths, hidden)):
+            raise ValueError(
+                f"Expected groups to divide every width and hidden. Received: groups={groups}, "
+                f"widths={tuple(widths)}, hidden={hidden}"
+            )
+
+    def normalization(layer_name):
+        if norm == "batch" and virtual_batch_size is not None:
+            return lib_norm.BatchNorm(momentum=bn_momentum, virtual_batch_size=virtual_batch_size, name=layer_name)
+        if norm == "batch":
+            return layers.BatchNormalization(momentum=bn_momentum, name=layer_name)
+        return layers.GroupNormalization(groups=groups if norm == "group" else 1, name=layer_name)
+
+    def block(x, layer, suffix):
+        x = layer(x)
+        relu = layers.ReLU(name=f"relu{suffix}" if suffix != "_hidden" else "hidden_relu")
+        if norm is None:
+            return relu(x)
+        x = normalization(f"norm{suffix}" if suffix != "_hidden" else "hidden_norm")(x)
+        if shift_noise is not None:
+            noise_name = f"noise{suffix}" if suffix != "_hidden" else "hidden_noise"
+            x = lib_norm.CovariateShiftNoise(shift_noise, name=noise_name)(x)
+        return relu(x)
+
+    use_bias = norm is None
+    inputs = keras.Input(shape, name="image")
+    x, previous = inputs, None
+    for i, filters in enumerate(widths):
+        stride = 2 if previous is None or filters != previous else 1
+        previous = filters
+        conv = layers.Conv2D(
+            filters,
+            3,
+            strides=stride,
+            padding="same",
+            use_bias=use_bias,
+            kernel_initializer="he_normal",
+            name=f"conv{i}",
+        )
+        x = block(x, conv, str(i))
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = block(x, layers.Dense(hidden, use_bias=use_bias, kernel_initializer="he_normal", name="hidden"), "_hidden")
+    outputs = layers.Dense(num_classes, kernel_initializer="he_normal", name="logits")(x)
+    label = {None: "plain", "batch": "bn", "group": "gn", "layer": "ln"}[norm]
+    return keras.Model(inputs, outputs, name=name or f"{label}_convnet")
+
+
+_KERNELS = ("kernel", "depthwise_kernel", "pointwise_kernel")
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+        else:
+            yield layer
+
+
+def reinitialize(model, seed: int, kernel_std: float | None = None) -> None:
+    """Draw new starting weights for a built model in place, and reset its optimizer: a fresh start, no rebuild.
+
+    Every kernel (``Dense``, ``Conv*D``, depthwise and separable convolutions) is
+    drawn again from its layer's own initializer seeded from ``seed`` (so a seed
+    always gives the same weights on a backend) - or, with ``kernel_std``, from
+    ``N(0, kernel_std^2)`` (the "small random numbers" of the lectures: 0.01).
+    Biases become 0; normalization layers get gamma 1, beta 0, moving mean 0 and
+    moving variance 1 (what they have). :class:`ShortcutGate`'s gate is left as
+    it is. If the model is compiled and has trained, its
+    optimizer's slots (momentum, ...) and step count go back to 0 (its learning
+    rate is kept: set it with ``model.optimizer.learning_rate = ...``).
+
+    Why: building and compiling a model costs seconds on a CPU (tracing the
+    training step again), more than a short training run; with this, one
+    compiled model trains every seed and every learning rate of an experiment.
+
+    Introduced in notebook 07 (normalization); used in notebook 08.
+    """
+    import numpy as np
+
+    seed = checks.non_negative_int(seed, "seed")
+    if kernel_std is not None:
+        kernel_std = checks.positive(kernel_std, "kernel_std")
+    if not model.built:
+        raise ValueError(f"Expected a built model. Received: model {model.name!r}, not built")
+    rng = np.random.default_rng(seed)
+    for i, layer in enumerate(_all_layers(model)):
+        done = set()
+        for attr in _KERNELS:
+            variable = getattr(layer, attr, None)
+            if variable is None or not isinstance(variable, keras.Variable):
+                continue
+            if kernel_std is not None:
+                value = rng.normal(0.0, kernel_std, tuple(variable.shape))
+            else:
+                initializer = keras.initializers.get(getattr(layer, attr + "_initializer"))
+                config = initializer.get_config()
+                if "seed" in config:
+                    config["seed"] = seed * 10_007 + i
+                value = type(initializer).from_config(config)(tuple(variable.shape), "float32")
+            variable.assign(keras.ops.cast(value, variable.dtype))
+            done.add(id(variable))
+        for attr, value in (("gamma", 1.0), ("beta", 0.0), ("moving_mean", 0.0), ("moving_variance", 1.0)):
+            variable = getattr(layer, attr, None)  # BatchNormalization, Group/LayerNormalization, lib.norm.BatchNorm
+            if isinstance(variable, keras.Variable):
+                variable.assign(keras.ops.full(variable.shape, value, variable.dtype))
+                done.add(id(variable))
+        bias = getattr(layer, "bias", None)
+        if isinstance(bias, keras.Variable):
+            bias.assign(keras.ops.zeros(bias.shape, bias.dtype))
+            done.add(id(bias))
+        left = [w.path for w in layer.trainable_weights if id(w) not in done]
+        if left:
+            raise ValueError(
+                f"reinitialize() does not know how to draw the weights {left} of layer {layer.name!r} "
+                f"({type(layer).__name__})"
+            )
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and getattr(optimizer, "built", False):
+        rate = getattr(optimizer, "_learning_rate", None)
+        for variable in optimizer.variables:
+            if variable is not rate:
+                variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
 
 
 # ---------------------------------------------------------------------------

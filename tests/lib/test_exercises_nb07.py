@@ -40,35 +40,52 @@ def test_01_fold_bn_into_dense():
 
 
 def test_02_momentum():
-    t = int(np.ceil(800 / 32))
+    t = 64
     half = int(np.ceil(np.log(0.5) / np.log(0.99)))
-    assert status("07.2", remaining_2=0.99**t, half_life_2=half)[0] == "correct"
-    st, msg = status("07.2", remaining_2=1 - 0.99**t, half_life_2=half)
+    assert status("07.2", remaining_2=0.99**t, half_life_2=half, steps=t)[0] == "correct"
+    assert status("07.2", remaining_2=0.99**25, half_life_2=half, steps=25)[0] == "correct"
+    st, msg = status("07.2", remaining_2=1 - 0.99**t, half_life_2=half, steps=t)
     assert st == "wrong" and "moved" in msg
-    st, msg = status("07.2", remaining_2=0.9**t, half_life_2=half)
+    st, msg = status("07.2", remaining_2=0.9**t, half_life_2=half, steps=t)
     assert st == "wrong" and "0.99" in msg
-    st, msg = status("07.2", remaining_2=0.99**t, half_life_2=half - 1)
+    st, msg = status("07.2", remaining_2=0.99**t, half_life_2=half - 1, steps=t)
     assert st == "wrong" and f"expected {half}" in msg
-    assert status("07.2", remaining_2=None, half_life_2=half)[0] == "unanswered"
-    assert status("07.2", remaining_2="0.78", half_life_2=half)[0] == "wrong"
+    assert status("07.2", remaining_2=None, half_life_2=half, steps=t)[0] == "unanswered"
+    assert status("07.2", remaining_2="0.78", half_life_2=half, steps=t)[0] == "wrong"
 
 
-def test_03_bn_backward():
+def _closed_form(dy, x, gamma, epsilon, axis):
+    sigma = np.sqrt(x.var(axis=axis, keepdims=True) + epsilon)
+    x_hat = (x - x.mean(axis=axis, keepdims=True)) / sigma
+    g = dy * gamma
+    return (g - g.mean(axis=axis, keepdims=True) - x_hat * (g * x_hat).mean(axis=axis, keepdims=True)) / sigma
+
+
+def test_03_layer_norm_backward():
     def right(dy, x, gamma, epsilon):
-        _, cache = norm.batch_norm_forward(x, gamma, np.zeros_like(gamma), epsilon)
-        return norm.batch_norm_backward(dy, cache)["dx"]  # the extra term is zero, so lib's dx is the full one
+        return _closed_form(dy, x, gamma, epsilon, 1)
+
+    def bn_axis(dy, x, gamma, epsilon):
+        return _closed_form(dy, x, gamma, epsilon, 0)
 
     def constants(dy, x, gamma, epsilon):
-        return dy * gamma / np.sqrt(x.var(axis=0) + epsilon)
+        return dy * gamma / np.sqrt(x.var(axis=1, keepdims=True) + epsilon)
 
-    assert status("07.3", bn_backward_3=right)[0] == "correct"
-    st, msg = status("07.3", bn_backward_3=constants)
+    def no_gamma(dy, x, gamma, epsilon):
+        return _closed_form(dy, x, 1.0, epsilon, 1)
+
+    assert status("07.3", ln_backward_3=right)[0] == "correct"
+    st, msg = status("07.3", ln_backward_3=bn_axis)
+    assert st == "wrong" and "batch axis" in msg
+    st, msg = status("07.3", ln_backward_3=constants)
     assert st == "wrong" and "constants" in msg
-    st, msg = status("07.3", bn_backward_3=lambda dy, x, g, e: dy)
+    st, msg = status("07.3", ln_backward_3=no_gamma)
+    assert st == "wrong" and "gamma" in msg
+    st, msg = status("07.3", ln_backward_3=lambda dy, x, g, e: dy)
     assert st == "wrong" and "automatic differentiation" in msg
-    assert status("07.3", bn_backward_3=None)[0] == "unanswered"
-    assert status("07.3", bn_backward_3=[1, 2])[0] == "wrong"
-    assert status("07.3", bn_backward_3=lambda dy, x, g, e: dy[:2])[0] == "wrong"
+    assert status("07.3", ln_backward_3=None)[0] == "unanswered"
+    assert status("07.3", ln_backward_3=[1, 2])[0] == "wrong"
+    assert status("07.3", ln_backward_3=lambda dy, x, g, e: dy[:2])[0] == "wrong"
 
 
 def test_04_weight_norm_init():

@@ -9,50 +9,54 @@ def status(key, **answers):
     return result.status, result.message
 
 
-CONV_ROW = (56 * 56 * 256, flops.conv2d_params(128, 256, 3, use_bias=False))
-FC_ROW = (4096, flops.dense_params(7 * 7 * 512, 4096, use_bias=False))
-# the deck's memory column: input, 13 convolutions, 5 pools, 3 FC layers
-VGG_VALUES = (
-    224 * 224 * 3
-    + 2 * 224 * 224 * 64
-    + 112 * 112 * 64
-    + 2 * 112 * 112 * 128
-    + 56 * 56 * 128
-    + 3 * 56 * 56 * 256
-    + 28 * 28 * 256
-    + 3 * 28 * 28 * 512
-    + 14 * 14 * 512
-    + 3 * 14 * 14 * 512
-    + 7 * 7 * 512
-    + 4096
-    + 4096
-    + 1000
-)
+def _bottleneck(use_bias=True, expand=4, project=True, stride_in_first=True):
+    import keras
+
+    layers = keras.layers
+
+    def block(x, filters, stride):
+        shortcut = x
+        if project and (stride != 1 or x.shape[-1] != expand * filters):
+            shortcut = layers.BatchNormalization()(
+                layers.Conv2D(expand * filters, 1, strides=stride, use_bias=use_bias)(x)
+            )
+        s1, s2 = (stride, 1) if stride_in_first else (1, stride)
+        y = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(filters, 1, strides=s1, use_bias=use_bias)(x)))
+        y = layers.Conv2D(filters, 3, strides=s2, padding="same", use_bias=use_bias)(y)
+        y = layers.ReLU()(layers.BatchNormalization()(y))
+        y = layers.BatchNormalization()(layers.Conv2D(expand * filters, 1, use_bias=use_bias)(y))
+        return layers.ReLU()(layers.Add()([shortcut, y]))
+
+    return block
 
 
-def test_01_vgg_rows():
-    assert status("08.1", conv_row_1=CONV_ROW, fc_row_1=FC_ROW)[0] == "correct"
-    st, msg = status("08.1", conv_row_1=(CONV_ROW[0], CONV_ROW[1] + 256), fc_row_1=FC_ROW)
-    assert st == "wrong" and "biases" in msg
-    st, msg = status("08.1", conv_row_1=(4 * CONV_ROW[0], CONV_ROW[1]), fc_row_1=FC_ROW)
-    assert st == "wrong" and "bytes" in msg
-    st, msg = status("08.1", conv_row_1=CONV_ROW, fc_row_1=(4096, 4096 * 4096))
-    assert st == "wrong" and "fc1" in msg
-    assert status("08.1", conv_row_1=None, fc_row_1=FC_ROW)[0] == "unanswered"
-    assert status("08.1", conv_row_1=3, fc_row_1=FC_ROW)[0] == "wrong"
+def test_01_bottleneck_block():
+    assert status("08.1", bottleneck_1=_bottleneck())[0] == "correct"
+    assert status("08.1", bottleneck_1=_bottleneck(use_bias=False))[0] == "correct"
+    st, msg = status("08.1", bottleneck_1=_bottleneck(project=False))
+    assert st == "wrong" and "project it" in msg
+    st, msg = status("08.1", bottleneck_1=_bottleneck(expand=1))
+    assert st == "wrong" and "expands to 4 * filters" in msg
+    assert status("08.1", bottleneck_1=None)[0] == "unanswered"
+    assert status("08.1", bottleneck_1=3)[0] == "wrong"
 
 
-def test_02_vgg_memory():
-    mb = VGG_VALUES * 4 / 1e6
-    assert status("08.2", mb_per_image_2=mb, mb_batch_64_2=64 * mb)[0] == "correct"
-    st, msg = status("08.2", mb_per_image_2=VGG_VALUES / 1e6, mb_batch_64_2=64 * mb)
-    assert st == "wrong" and "4 bytes" in msg
-    st, msg = status("08.2", mb_per_image_2=96, mb_batch_64_2=64 * 96)
-    assert st == "wrong" and "24M" in msg
-    st, msg = status("08.2", mb_per_image_2=mb, mb_batch_64_2=mb)
-    assert st == "wrong" and "64 x" in msg
-    assert status("08.2", mb_per_image_2=None, mb_batch_64_2=None)[0] == "unanswered"
-    assert status("08.2", mb_per_image_2="61", mb_batch_64_2=1.0)[0] == "wrong"
+def _macs(h, w, c_in, filters, stride, projection=True, stride_early=True):
+    ho, wo = (h // stride, w // stride) if stride_early else (h, w)
+    extra = c_in * 4 * filters if projection and (stride != 1 or c_in != 4 * filters) else 0
+    return ho * wo * (c_in * filters + 9 * filters**2 + 4 * filters**2 + extra)
+
+
+def test_02_bottleneck_macs():
+    assert status("08.2", bottleneck_macs_2=_macs)[0] == "correct"
+    st, msg = status("08.2", bottleneck_macs_2=lambda *a: _macs(*a, projection=False))
+    assert st == "wrong" and "projection shortcut" in msg
+    st, msg = status("08.2", bottleneck_macs_2=lambda *a: _macs(*a, stride_early=False))
+    assert st == "wrong" and "stride" in msg
+    st, msg = status("08.2", bottleneck_macs_2=lambda h, w, c, f, s: h * w * 17 * f * f)
+    assert st == "wrong"
+    assert status("08.2", bottleneck_macs_2=None)[0] == "unanswered"
+    assert status("08.2", bottleneck_macs_2=lambda *a: "many")[0] == "wrong"
 
 
 def test_03_width_multiplier():

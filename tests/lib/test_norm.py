@@ -668,3 +668,68 @@ def test_fold_batchnorm_bad_arguments():
     axis1(np.ones((1, 2, 2, 2), "float32"))
     with pytest.raises(ValueError, match="Expected BN over the last"):
         norm.fold_batchnorm(linear, axis1)
+
+
+# --------------------------------------------------------------------------------------
+# ghost batch norm, the convolution's operator norm, injected covariate shift (notebook 07)
+# --------------------------------------------------------------------------------------
+def test_virtual_batch_size_normalizes_each_group_and_averages_the_statistics():
+    x = rand((6, 3, 3, 4), seed=2, loc=1.0, scale=2.0)
+    layer = norm.BatchNorm(momentum=0.0, virtual_batch_size=2)
+    out = np_(layer(x, training=True))
+    for g in range(3):
+        group = x[2 * g : 2 * g + 2]
+        want = np_(norm.normalize(group, (0, 1, 2), epsilon=1e-3))
+        np.testing.assert_allclose(out[2 * g : 2 * g + 2], want, rtol=RTOL, atol=ATOL)
+    groups = x.reshape(3, -1, 4)
+    np.testing.assert_allclose(np_(layer.moving_mean), groups.mean(1).mean(0), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(np_(layer.moving_variance), groups.var(1).mean(0), rtol=RTOL, atol=ATOL)
+    assert norm.BatchNorm(virtual_batch_size=2).get_config()["virtual_batch_size"] == 2
+    with pytest.raises(ValueError, match="virtual_batch_size"):
+        norm.BatchNorm(virtual_batch_size=0)
+
+
+def _conv_matrix(kernel, n):
+    """The circular 2D convolution of n x n images as a dense matrix, built column by column."""
+    kh, kw, cin, cout = kernel.shape
+    cols = []
+    for c in range(cin):
+        for i in range(n):
+            for j in range(n):
+                e = np.zeros((n, n, cin))
+                e[i, j, c] = 1
+                out = np.zeros((n, n, cout))
+                for a in range(kh):
+                    for b in range(kw):
+                        out += np.roll(np.roll(e, a, axis=0), b, axis=1) @ kernel[a, b]
+                cols.append(out.ravel())
+    return np.stack(cols, axis=1)
+
+
+@pytest.mark.parametrize("shape", [(3, 3, 1, 4), (3, 3, 2, 3), (2, 3, 3, 2)])
+def test_conv_operator_norm_is_the_largest_singular_value_of_the_convolution(shape):
+    kernel = np.random.default_rng(0).normal(size=shape)
+    want = np.linalg.svd(_conv_matrix(kernel, 6), compute_uv=False)[0]
+    assert norm.conv_operator_norm(kernel, 6) == pytest.approx(want, rel=1e-9)
+    reshaped = np.linalg.svd(kernel.reshape(-1, shape[-1]), compute_uv=False)[0]
+    assert reshaped <= want * (1 + 1e-9) and want <= reshaped * np.sqrt(shape[0] * shape[1]) * (1 + 1e-9)
+    with pytest.raises(ValueError, match="Expected image_size >= the kernel size"):
+        norm.conv_operator_norm(kernel, 1)
+    with pytest.raises(ValueError, match="Expected a 2D convolution kernel"):
+        norm.conv_operator_norm(kernel[0], 6)
+
+
+def test_covariate_shift_noise_shifts_channels_in_training_only(tmp_path):
+    x = rand((64, 4, 4, 3), seed=5)
+    layer = norm.CovariateShiftNoise(0.5, seed=1)
+    np.testing.assert_array_equal(np_(layer(x, training=False)), x)
+    a, b = np_(layer(x, training=True)), np_(layer(x, training=True))
+    assert not np.allclose(a, b)  # drawn anew at every call
+    shift = (a - x).mean(axis=(0, 1, 2))
+    assert np.abs(shift).max() <= 0.5 * 1.5 * np.abs(x).max() + 0.5 and np.abs(shift).max() > 0.01
+    np.testing.assert_array_equal(np_(norm.CovariateShiftNoise(0.0)(x, training=True)), x)
+    model = keras.Sequential([keras.Input((4, 4, 3)), norm.CovariateShiftNoise(0.25, seed=2)])
+    model.save(tmp_path / "noise.keras")
+    assert keras.saving.load_model(tmp_path / "noise.keras").layers[0].level == 0.25
+    with pytest.raises(ValueError, match="level"):
+        norm.CovariateShiftNoise(-1.0)

@@ -257,3 +257,82 @@ def test_zoo_benchmark_rows():
     rows = zoo.zoo_benchmark(names=("mobilenet", "cifar_resnet"), input_size=32, repeats=1)
     assert [r["model"] for r in rows] == ["mobilenet", "cifar_resnet"]
     assert all(r["seconds"] > 0 and r["images_per_s"] > 0 for r in rows)
+
+
+# --------------------------------------------------------------------------- #
+# the experiments' helpers: ShortcutGate, cifar_resnet's options, norm_convnet, reinitialize
+# --------------------------------------------------------------------------- #
+def test_shortcut_gate_switches_one_model_between_plain_and_residual():
+    keras.utils.set_random_seed(0)
+    gated = zoo.cifar_resnet(8, input_shape=(16, 16, 1), width=0.5, stem_stride=2, bn_momentum=0.9, shortcut_gate=True)
+    plain = zoo.cifar_resnet(8, input_shape=(16, 16, 1), width=0.5, stem_stride=2, residual=False)
+    residual = zoo.cifar_resnet(8, input_shape=(16, 16, 1), width=0.5, stem_stride=2)
+    assert gated.get_layer("conv1_conv").output.shape[1:3] == (8, 8)  # the stem halves the image
+    assert all(bn.momentum == 0.9 for bn in gated.layers if isinstance(bn, keras.layers.BatchNormalization))
+    assert gated.count_params() == residual.count_params() + 3  # one non-trainable gate per block
+    x = np.random.default_rng(0).random((4, 16, 16, 1), dtype=np.float32)
+    weights = {w.path.split("/")[-2] + w.name: keras.ops.convert_to_numpy(w) for w in gated.weights}
+    for other in (plain, residual):  # copy the gated model's weights by layer name
+        for layer in other.layers:
+            for w in layer.weights:
+                w.assign(weights[layer.name + w.name])
+    assert zoo.set_shortcut_gate(gated, 0.0) == 3
+    np.testing.assert_allclose(gated.predict(x, verbose=0), plain.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    zoo.set_shortcut_gate(gated, 1.0)
+    np.testing.assert_allclose(gated.predict(x, verbose=0), residual.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="Expected a model with ShortcutGate layers"):
+        zoo.set_shortcut_gate(plain, 1.0)
+    with pytest.raises(ValueError, match="Expected residual=True with shortcut_gate=True"):
+        zoo.cifar_resnet(8, residual=False, shortcut_gate=True)
+
+
+@pytest.mark.parametrize("norm", sorted(zoo.NORMALIZATIONS, key=str))
+def test_norm_convnet_layers(norm):
+    model = zoo.norm_convnet(norm, widths=(4, 8), hidden=8, groups=2)
+    kinds = {type(layer).__name__ for layer in model.layers}
+    expected = {None: set(), "batch": {"BatchNormalization"}, "group": {"GroupNormalization"}}.get(
+        norm, {"GroupNormalization"}
+    )
+    assert expected <= kinds and (norm is not None or not kinds & {"BatchNormalization", "GroupNormalization"})
+    assert all(layer.use_bias == (norm is None) for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+    assert model.output.shape[1:] == (10,) and model.get_layer("conv1").output.shape[1:] == (7, 7, 8)
+    if norm == "layer":
+        assert model.get_layer("norm0").groups == 1
+
+
+def test_norm_convnet_noise_and_ghost_batch():
+    from lib import norm as lib_norm
+
+    noisy = zoo.norm_convnet("batch", widths=(4,), hidden=8, shift_noise=0.5)
+    assert sum(isinstance(layer, lib_norm.CovariateShiftNoise) for layer in noisy.layers) == 2
+    ghost = zoo.norm_convnet("batch", widths=(4,), hidden=8, virtual_batch_size=2)
+    assert ghost.get_layer("norm0").virtual_batch_size == 2
+    for kwargs, match in (
+        ({"norm": "group", "shift_noise": 0.5}, "Expected norm='batch'"),
+        ({"norm": "batch", "widths": ()}, "Expected widths"),
+        ({"norm": "group", "widths": (6,), "groups": 4}, "Expected groups to divide"),
+        ({"norm": "instance"}, "Expected norm to be one of"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            zoo.norm_convnet(**kwargs)
+
+
+def test_reinitialize_is_seeded_and_resets_the_optimizer():
+    model = zoo.norm_convnet("batch", widths=(4, 8), hidden=8)
+    model.compile(keras.optimizers.SGD(0.1, momentum=0.9), "sparse_categorical_crossentropy")
+    x, y = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32), np.arange(8) % 10
+    zoo.reinitialize(model, 3)
+    first = [w.copy() for w in model.get_weights()]
+    model.train_on_batch(x, y)
+    zoo.reinitialize(model, 3)
+    for a, b in zip(first, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    slots = [v for v in model.optimizer.variables if "learning_rate" not in v.path]
+    assert slots and all(not np.any(keras.ops.convert_to_numpy(v)) for v in slots)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.1)
+    zoo.reinitialize(model, 4)
+    assert not np.allclose(first[0], model.get_weights()[0])
+    zoo.reinitialize(model, 3, kernel_std=0.01)
+    assert abs(float(keras.ops.convert_to_numpy(model.get_layer("conv1").kernel).std()) - 0.01) < 0.003
+    with pytest.raises(ValueError, match="Expected kernel_std > 0"):
+        zoo.reinitialize(model, 0, kernel_std=0)
