@@ -10,7 +10,8 @@ lectures, one :class:`Row` per layer:
   (``"valid"``) or ``ceil(I / S)`` (``"same"``) per side, ``(F * F * D1 + 1) * D2``
   parameters (the ``+ 1`` is the bias);
 * pooling: the same output-size rule with the pool window, depth unchanged,
-  no parameters;
+  no parameters (LeNet-5's subsampling, ``Pool(mode="subsample")``, has two per
+  map: a trainable coefficient and a bias);
 * flatten: ``H * W * D`` values in a row, no parameters;
 * dense ``n -> m``: ``(n + 1) * m`` parameters;
 * activations: the number of values a layer outputs for one example.
@@ -32,6 +33,7 @@ from lib import checks
 from lib.flops import conv_output_size
 
 __all__ = [
+    "POOL_MODES",
     "Conv",
     "Pool",
     "GlobalPool",
@@ -54,6 +56,10 @@ def _padding(padding) -> str:
 
 def _mode(mode) -> str:
     return checks.one_of(mode, "mode", ("max", "average"))
+
+
+#: What :class:`Pool` summarises a window with: its max, its mean, or LeNet-5's trainable subsampling.
+POOL_MODES = ("max", "average", "subsample")
 
 
 def _maps(shape, window, strides, padding: str, depth: int) -> tuple[int, int, int]:
@@ -121,6 +127,11 @@ class Conv(_Spec):
 class Pool(_Spec):
     """Max (``mode="max"``) or average pooling; ``strides=None`` means ``pool_size``.
 
+    ``mode="subsample"`` is LeNet-5's subsampling layer (LeCun et al., 1998): each
+    window's sum times a trainable coefficient plus a trainable bias, per map - two
+    parameters per channel. :func:`to_keras` needs a ``make_layer`` for it
+    (:func:`lib.models.small.lenet5` gives one).
+
     Introduced in notebook 02 (pooling and the anatomy of a CNN).
     """
 
@@ -136,12 +147,17 @@ class Pool(_Spec):
         if self.strides is not None:
             checks.int_pair(self.strides, "strides")
         _padding(self.padding)
-        _mode(self.mode)
+        checks.one_of(self.mode, "mode", POOL_MODES)
 
     def output_shape(self, shape):
         window = checks.int_pair(self.pool_size, "pool_size")
         strides = window if self.strides is None else checks.int_pair(self.strides, "strides")
         return _maps(shape, window, strides, self.padding, shape[2])
+
+    def params(self, shape):
+        if self.mode == "subsample":
+            return 2 * shape[2], f"2*{shape[2]}"
+        return 0, "0"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -335,8 +351,12 @@ def min_input_size(layers, channels: int = 1, limit: int = 4096) -> int:
 # ---------------------------------------------------------------------------
 
 
-def to_keras(input_shape, layers, name: str = "from_spec"):
+def to_keras(input_shape, layers, name: str = "from_spec", make_layer=None):
     """Build the Keras ``Sequential`` model that ``layers`` describe (uncompiled).
+
+    ``make_layer(spec, name)``, if given, is asked first for every spec: it returns
+    a Keras layer, or ``None`` for the standard one. Specs with no standard layer
+    (``Pool(mode="subsample")``) need it.
 
     Introduced in notebook 02 (pooling and the anatomy of a CNN).
     """
@@ -345,7 +365,15 @@ def to_keras(input_shape, layers, name: str = "from_spec"):
     rows = walk(input_shape, layers, include_input=False)  # validates shapes and fixes names
     built = [keras.Input(shape=checks.image_shape(input_shape), name="input")]
     for spec, row in zip(layers, rows):
-        if spec.kind == "conv":
+        custom = make_layer(spec, row.name) if make_layer is not None else None
+        if custom is not None:
+            built.append(custom)
+        elif spec.kind == "pool" and spec.mode == "subsample":
+            raise ValueError(
+                f"Layer {row.name!r}: LeNet's subsampling has no built-in Keras layer. Pass make_layer "
+                "(lib.models.small.lenet5 does) or use mode='max' or 'average'"
+            )
+        elif spec.kind == "conv":
             built.append(
                 keras.layers.Conv2D(
                     spec.filters,

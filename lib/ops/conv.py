@@ -15,6 +15,8 @@ convolutions of signal processing, with the flip.
 * :func:`conv2d_winograd`: Winograd's F(2x2, 3x3), 16 multiplications per
   2x2 output tile instead of 36 (:func:`winograd_multiplications`).
 * :func:`pointwise_conv2d`, :func:`depthwise_conv2d`, :func:`separable_conv2d`.
+* :func:`conv2d_backward`: the gradients of a convolution with respect to its
+  input, kernel and bias (the backward pass), by lowering.
 
 ``padding`` is ``"valid"``, ``"same"`` (exactly Keras/TensorFlow: output
 ``ceil(size / stride)``, the odd zero at the bottom/right), an int ``p`` (``p``
@@ -50,6 +52,7 @@ __all__ = [
     "pointwise_conv2d",
     "depthwise_conv2d",
     "separable_conv2d",
+    "conv2d_backward",
 ]
 
 
@@ -557,3 +560,51 @@ def separable_conv2d(x, depthwise_w, pointwise_w, b=None, stride=1, padding="val
             f"Received pointwise kernel shape {tuple(pw.shape)}"
         )
     return pointwise_conv2d(z, pw, b)
+
+
+# ---------------------------------------------------------------------------
+# the backward pass
+# ---------------------------------------------------------------------------
+
+
+def conv2d_backward(x, w, grad_output, stride=1, padding="valid") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients ``(dx, dw, db)`` of ``sum(conv2d(x, w, b) * grad_output)``: a convolution's backward pass.
+
+    With ``y = conv2d(x, w, b)`` and the upstream gradient ``dy = grad_output``
+    (the shape of ``y``), lowering ``x`` to the matrix ``X = im2col(x)`` makes
+    ``Y = X W`` one matrix product, so
+
+    * ``dW = X^T dY``: each weight collects input values times the output
+      gradients of the positions that used them (a correlation of ``x`` with ``dy``);
+    * ``db = sum of dY`` over batch and positions;
+    * ``dX = dY W^T``, whose rows are scattered back onto the patches they came
+      from ("col2im"): every input value collects the gradients of every output
+      whose window covered it. For stride 1 this is the *full* convolution of
+      ``dy`` with the kernel (flipped, channels transposed); padding is cut off again.
+
+    Introduced in notebook 01 (convolution).
+    """
+    xp, w, _, (sh, sw), dtype = _prepare(x, w, None, stride, padding)
+    x_arr = _array(x, "input")
+    kh, kw, c_in, c_out = w.shape
+    n = xp.shape[0]
+    oh, ow = _out_hw(xp.shape, (kh, kw), (sh, sw))
+    dy = _array(grad_output, "grad_output")
+    if dy.shape != (n, oh, ow, c_out):
+        raise ValueError(
+            f"Expected grad_output of shape {(n, oh, ow, c_out)} (the convolution's output). "
+            f"Received shape {tuple(dy.shape)}"
+        )
+    cols = im2col(xp, kh, kw, (sh, sw), "valid")  # (N*oh*ow, kh*kw*C)
+    dy_rows = dy.reshape(-1, c_out)
+    dw = (cols.T @ dy_rows).reshape(kh, kw, c_in, c_out)
+    db = dy_rows.sum(axis=0)
+    dcols = (dy_rows @ w.reshape(-1, c_out).T).reshape(n, oh, ow, kh, kw, c_in)
+    dxp = np.zeros(xp.shape, dtype=np.result_type(dcols, np.float64))
+    for p in range(kh):  # col2im: add every patch's gradient back where the patch came from
+        for q in range(kw):
+            dxp[:, p : p + sh * (oh - 1) + 1 : sh, q : q + sw * (ow - 1) + 1 : sw, :] += dcols[:, :, :, p, q, :]
+    (pt, _), (pl, _) = resolve_padding(padding, x_arr.shape[1:3], (kh, kw), (sh, sw))
+    dx = dxp[:, pt : pt + x_arr.shape[1], pl : pl + x_arr.shape[2], :]
+    dtype = np.result_type(dtype, dy.dtype) if np.issubdtype(dy.dtype, np.floating) else dtype
+    return dx.astype(dtype, copy=False), dw.astype(dtype, copy=False), db.astype(dtype, copy=False)

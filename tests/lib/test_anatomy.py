@@ -174,7 +174,10 @@ def test_dense_on_maps_and_conv_on_vectors_raise():
         ),
         (lambda: A.Pool(0), r"Expected pool_size to be an integer >= 1 or a pair of them. Received: pool_size=0"),
         (lambda: A.Pool(2, 0), r"Expected strides to be an integer >= 1 or a pair of them. Received: strides=0"),
-        (lambda: A.Pool(2, mode="l2"), r"Expected mode to be one of \['max', 'average'\]. Received: mode='l2'"),
+        (
+            lambda: A.Pool(2, mode="l2"),
+            r"Expected mode to be one of \['max', 'average', 'subsample'\]. Received: mode='l2'",
+        ),
         (lambda: A.Conv(3, 3, padding="full"), r"Expected padding to be one of \['valid', 'same'\]"),
         (lambda: A.Dense(0), r"Expected units to be a positive integer"),
         (lambda: A.walk((28, 28), []), r"Expected input_shape \(height, width, channels\)"),
@@ -184,3 +187,9 @@ def test_dense_on_maps_and_conv_on_vectors_raise():
 def test_bad_specs_raise(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_lenet_subsampling_pool_has_a_coefficient_and_a_bias_per_map():
+    rows = A.walk((28, 28, 6), [A.Pool(2, mode="subsample", name="s2")])
+    assert rows[1].output_shape == (14, 14, 6) and rows[1].params == 2 * 6
+    assert A.walk((28, 28, 6), [A.Pool(2, mode="max")])[1].params == 0

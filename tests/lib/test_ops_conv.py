@@ -424,3 +424,74 @@ def test_depthwise_separable_pointwise_errors():
         C.pointwise_conv2d(X8, W3)
     with pytest.raises(ValueError, match="Expected method in"):
         C.conv2d(X8, W3, method="magic")
+
+
+# --------------------------------------------------------------------------------------
+# the backward pass
+# --------------------------------------------------------------------------------------
+
+BACKWARD_GRID = [
+    ((6, 5), 3, 1, "valid", (3, 4)),
+    ((7, 8), 3, 2, "same", (2, 3)),
+    ((8, 8), 2, 1, "same", (1, 2)),
+    ((9, 7), 3, 3, "valid", (2, 2)),
+    ((5, 6), 3, 2, 1, (3, 1)),
+    ((6, 6), (2, 3), (1, 2), ((0, 1), (2, 0)), (2, 2)),
+]
+
+
+@pytest.mark.parametrize("shape,k,stride,padding,channels", BACKWARD_GRID)
+def test_conv2d_backward_matches_central_differences(shape, k, stride, padding, channels):
+    from lib import gradcheck
+
+    rng = np.random.default_rng(zlib.crc32(repr((shape, k, stride, padding)).encode()))
+    kh, kw = (k, k) if isinstance(k, int) else k
+    x = rng.standard_normal((2, *shape, channels[0]))
+    w = rng.standard_normal((kh, kw, *channels))
+    b = rng.standard_normal(channels[1])
+
+    def conv(x_, w_, b_):
+        return C.conv2d_direct(x_, w_, b_, stride=stride, padding=padding)
+
+    dy = rng.standard_normal(conv(x, w, b).shape)
+    dx, dw, db = C.conv2d_backward(x, w, dy, stride=stride, padding=padding)
+    assert dx.shape == x.shape and dw.shape == w.shape and db.shape == b.shape
+    assert gradcheck.relative_error(dx, gradcheck.numerical_gradient_array(lambda v: conv(v, w, b), x, dy)) < 1e-8
+    assert gradcheck.relative_error(dw, gradcheck.numerical_gradient_array(lambda v: conv(x, v, b), w, dy)) < 1e-8
+    assert gradcheck.relative_error(db, gradcheck.numerical_gradient_array(lambda v: conv(x, w, v), b, dy)) < 1e-8
+
+
+@pytest.mark.parametrize("shape,k,stride,padding,channels", GRID[::7])
+def test_conv2d_backward_matches_autodiff_of_keras(shape, k, stride, padding, channels):
+    from lib import autodiff
+
+    x, w, _, ref = _case(shape, k, stride, padding, channels)
+    dy = np.random.default_rng(3).standard_normal(ref.shape).astype("float32")
+    up, kernel = keras.ops.convert_to_tensor(dy), keras.ops.convert_to_tensor(w)
+    _, dx_ref = autodiff.value_and_input_grad(
+        lambda v: keras.ops.sum(keras.ops.conv(v, kernel, strides=stride, padding=padding) * up), x
+    )
+    _, dw_ref = autodiff.value_and_input_grad(
+        lambda v: keras.ops.sum(keras.ops.conv(x, v, strides=stride, padding=padding) * up), w
+    )
+    dx, dw, db = C.conv2d_backward(x, w, dy, stride=stride, padding=padding)
+    assert dx.dtype == np.float32
+    np.testing.assert_allclose(dx, keras.ops.convert_to_numpy(dx_ref), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(dw, keras.ops.convert_to_numpy(dw_ref), rtol=RTOL, atol=1e-3)
+    np.testing.assert_allclose(db, dy.sum(axis=(0, 1, 2)), rtol=RTOL, atol=ATOL)
+
+
+def test_conv2d_backward_input_gradient_is_a_full_convolution_with_the_flipped_kernel():
+    rng = np.random.default_rng(7)
+    x, w = rng.standard_normal((2, 7, 6, 3)), rng.standard_normal((3, 2, 3, 4))
+    dy = rng.standard_normal((2, 5, 5, 4))
+    dx, _, _ = C.conv2d_backward(x, w, dy)
+    full = C.conv2d_direct(dy, w[::-1, ::-1].transpose(0, 1, 3, 2), padding=((2, 2), (1, 1)))
+    np.testing.assert_allclose(dx, full, atol=1e-12)
+
+
+def test_conv2d_backward_errors():
+    with pytest.raises(ValueError, match=re.escape("Expected grad_output of shape (1, 6, 6, 4)")):
+        C.conv2d_backward(X8, W3, np.zeros((1, 8, 8, 4)))
+    with pytest.raises(ValueError, match="Expected input with 3 channels"):
+        C.conv2d_backward(X8[..., :2], W3, np.zeros((1, 6, 6, 4)))
