@@ -394,3 +394,15 @@ def test_robust_accuracy_and_adversarial_fit_reject_bad_arguments(cnn, digits):
         attacks.adversarial_fit(cnn, x, y, eps=0.1, epochs=0, from_logits=True)
     with pytest.raises(ValueError, match=r"Expected x_adv and x of the same shape"):
         attacks.project_linf(x[:2], x, 0.1)
+
+
+def test_traced_gradient_equals_the_autodiff_one(cnn, digits):
+    # On TensorFlow input_gradient runs the tape inside a tf.function; it must give lib.autodiff's numbers.
+    from lib import autodiff
+
+    x, y = digits[2][:32], digits[3][:32]
+    value, grad = attacks.input_gradient(cnn, x, y, from_logits=True)
+    ref_value, ref_grad = autodiff.value_and_input_grad(attacks._loss_fn(cnn, y, True, None), x)
+    np.testing.assert_allclose(value, float(keras.ops.convert_to_numpy(ref_value)), rtol=1e-5)
+    np.testing.assert_allclose(grad, keras.ops.convert_to_numpy(ref_grad), rtol=1e-4, atol=1e-7)
+    assert (attacks._traced_gradient(cnn, True) is None) == (keras.backend.backend() != "tensorflow")
