@@ -187,54 +187,56 @@ def _amsgrad(amsgrad_class_3):
     return f"correct: {steps} steps equal to Keras's Adam(amsgrad=True)."
 
 
-def _pair(name, value):
-    expect_true(
-        isinstance(value, (list, tuple, np.ndarray)) and len(value) == 2 and all(is_number(v) for v in value),
-        f"{name}: expected two final test losses [without warm-up, with warm-up], received {value!r}.",
-    )
-    return [float(v) for v in value]
+def _ravine_gd_y(rate, steps=50, condition=50.0):
+    """Gradient descent on 0.5 (x^2 + condition y^2) from (-4.5, 0.6) (lib.optim.ravine's start), in plain NumPy;
+    ``rate`` is a number or a function of the step. The steep coordinate y after every step."""
+    p, curvature, ys = np.array([-4.5, 0.6]), np.array([1.0, condition]), []
+    for t in range(steps):
+        p = p - (rate(t) if callable(rate) else rate) * curvature * p
+        ys.append(p[1])
+    return np.array(ys)
 
 
-@exercise("04.4", "Warm-up for large batches")
-def _warm_up_large_batches(digits, raw_256_4, centered_1024_4, warmup_helps_4):
-    from lib.optim import train_softmax_regression
-
-    raw, centered = _pair("raw_256_4", raw_256_4), _pair("centered_1024_4", centered_1024_4)
-    x_train = digits.x_train.reshape(len(digits.x_train), -1).astype("float64")
-    x_test = digits.x_test.reshape(len(digits.x_test), -1).astype("float64")
-    mean = x_train.mean(axis=0)
-    warm = lambda lr: lambda t: lr * min(1.0, (t + 1) / 10)
-
-    def run(xtr, xte, batch, lr, epochs):  # notebook 04's train_softmax: lib.optim's loop, the final test loss
-        return train_softmax_regression(xtr, digits.y_train, xte, digits.y_test, batch, lr, epochs)[-1]
-
-    want_raw = [run(x_train, x_test, 256, lr, 6) for lr in (0.8, warm(0.8))]
-    want_centered = [run(x_train - mean, x_test - mean, 1024, lr, 20) for lr in (3.2, warm(3.2))]
-    for name, got, want in (
-        ("raw pixels, batch 256", raw, want_raw),
-        ("centered, batch 1024", centered, want_centered),
-    ):
-        if np.allclose(got[::-1], want, rtol=1e-3) and not np.allclose(got, want, rtol=1e-3):
-            raise Wrong(f"{name}: the two losses are swapped; give [without warm-up, with warm-up].")
-        expect_close(
-            f"{name}: final test losses [without, with warm-up]",
-            got,
-            want,
-            rtol=1e-3,
-            hint="train_softmax(...)[-1]; warm-up is the schedule lambda t: lr * min(1, (t + 1) / 10); "
-            "the centered run uses train_softmax's default (centered) inputs and epochs=20.",
+@exercise("04.4", "Warm-up cannot fix a rate that stays too large")
+def _warm_up_too_large(threshold_4, growth_4, warmup_fixes_4):
+    threshold = 2 / 50.0
+    got = _number("threshold_4", threshold_4)
+    if math.isclose(got, 1 / 50, rel_tol=1e-6):
+        raise Wrong(
+            "threshold_4: 1/50 is the rate that removes the steep direction in one step; gradient descent "
+            "stays stable up to twice that: |1 - lr * 50| < 1."
         )
-    helps = want_raw[1] < want_raw[0] or want_centered[1] < want_centered[0]
+    expect_close("largest stable rate 2 / lambda_max", got, threshold, rtol=1e-6, hint="|1 - lr * lambda_max| < 1.")
     expect_true(
-        isinstance(warmup_helps_4, (bool, np.bool_)),
-        f"warmup_helps_4: expected True or False, received {warmup_helps_4!r}.",
+        isinstance(growth_4, (list, tuple, np.ndarray)) and len(growth_4) == 2 and all(is_number(v) for v in growth_4),
+        f"growth_4: expected two growth factors [constant, with warm-up], received {growth_4!r}.",
     )
-    expect_equal(
-        "warm-up ended lower in either case",
-        bool(warmup_helps_4),
-        helps,
-        hint=f"compare the losses: raw {want_raw[0]:.3f} vs {want_raw[1]:.3f}, centered "
-        f"{want_centered[0]:.3f} vs {want_centered[1]:.3f} (without vs with warm-up).",
+    ys = [_ravine_gd_y(0.045), _ravine_gd_y(lambda t: 0.045 * min(1.0, (t + 1) / 20))]
+    want = [float(abs(y[-1] / y[-11])) for y in ys]
+    got_growth = [float(v) for v in growth_4]
+    if np.allclose(got_growth, [1 / w for w in want], rtol=1e-3):
+        raise Wrong("growth_4: upside down; give |y after step 50| / |y after step 40|.")
+    expect_close(
+        "growth of |y| over steps 41-50 [constant, warm-up]",
+        got_growth,
+        want,
+        rtol=1e-3,
+        hint="path = optim.trajectory(optim.SGD(rate), optim.ravine(50), 50); abs(path[50, 1] / path[40, 1]); "
+        "the warm-up rate is lambda t: 0.045 * min(1, (t + 1) / 20).",
+    )
+    expect_true(
+        isinstance(warmup_fixes_4, (bool, np.bool_)),
+        f"warmup_fixes_4: expected True or False, received {warmup_fixes_4!r}.",
+    )
+    if warmup_fixes_4:
+        raise Wrong(
+            f"warmup_fixes_4: after the 20 warm-up steps the rate is 0.045 > 2/50 for good, and the steep direction "
+            f"grows by |1 - 0.045 * 50| = 1.25 per step in both runs (x {want[1]:.3g} over ten steps): warm-up only "
+            f"made y small before the growth started."
+        )
+    return (
+        f"correct: both runs multiply |y| by {want[0]:.3g} every ten steps once the rate is 0.045; warm-up only "
+        f"postpones the divergence. A rate above 2 / lambda_max must come down, not ramp up."
     )
 
 

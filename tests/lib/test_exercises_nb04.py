@@ -1,7 +1,6 @@
 """Notebook 04's exercise checks: right answers pass, typical mistakes get a helpful message, None is unanswered."""
 
 import math
-import types
 
 import numpy as np
 
@@ -94,37 +93,24 @@ def test_03_amsgrad():
     assert status("04.3", amsgrad_class_3=None)[0] == "unanswered"
 
 
-def _small_digits():
-    rng = np.random.default_rng(0)
-    x_train, x_test = 4 * rng.random((1100, 64)), 4 * rng.random((100, 64))  # 8x8 stand-ins, large enough to blow up
-    y_train, y_test = rng.integers(0, 10, 1100), rng.integers(0, 10, 100)
-    return types.SimpleNamespace(
-        x_train=x_train.reshape(-1, 8, 8, 1), y_train=y_train, x_test=x_test.reshape(-1, 8, 8, 1), y_test=y_test
-    )
-
-
-def _train_softmax(d, x_train, x_test, batch_size, learning_rate, epochs):
-    """Notebook 04's train_softmax: lib.optim's loop; the final test loss."""
-    return optim.train_softmax_regression(x_train, d.y_train, x_test, d.y_test, batch_size, learning_rate, epochs)[-1]
-
-
-def test_04_warm_up():
-    d = _small_digits()
-    x, xt = d.x_train.reshape(1100, -1), d.x_test.reshape(100, -1)
-    mean = x.mean(axis=0)
-    warm = lambda lr: lambda t: lr * min(1.0, (t + 1) / 10)
-    raw = [_train_softmax(d, x, xt, 256, lr, 6) for lr in (0.8, warm(0.8))]
-    centered = [_train_softmax(d, x - mean, xt - mean, 1024, lr, 20) for lr in (3.2, warm(3.2))]
-    helps = raw[1] < raw[0] or centered[1] < centered[0]
-    right = dict(digits=d, raw_256_4=raw, centered_1024_4=centered, warmup_helps_4=helps)
+def test_04_warm_up_cannot_fix_a_rate_above_two_over_lambda():
+    ravine = optim.ravine(50)
+    paths = [
+        optim.trajectory(optim.SGD(rate), ravine, 50) for rate in (0.045, lambda t: 0.045 * min(1.0, (t + 1) / 20))
+    ]
+    growth = [abs(p[50, 1] / p[40, 1]) for p in paths]
+    np.testing.assert_allclose(growth, 1.25**10, rtol=1e-6)
+    right = dict(threshold_4=2 / 50, growth_4=growth, warmup_fixes_4=False)
     assert status("04.4", **right)[0] == "correct"
-    st, msg = status("04.4", **dict(right, raw_256_4=raw[::-1]))
-    assert st == "wrong" and "swapped" in msg
-    st, msg = status("04.4", **dict(right, warmup_helps_4=not helps))
-    assert st == "wrong" and "compare the losses" in msg
-    assert status("04.4", **dict(right, warmup_helps_4="yes"))[0] == "wrong"
-    assert status("04.4", **dict(right, raw_256_4=[1.0]))[0] == "wrong"
-    assert status("04.4", **dict(right, raw_256_4=None))[0] == "unanswered"
+    st, msg = status("04.4", **dict(right, growth_4=[1 / g for g in growth]))
+    assert st == "wrong" and "upside down" in msg
+    st, msg = status("04.4", **dict(right, warmup_fixes_4=True))
+    assert st == "wrong" and "for good" in msg
+    st, msg = status("04.4", **dict(right, threshold_4=1 / 50))
+    assert st == "wrong" and "twice" in msg
+    assert status("04.4", **dict(right, warmup_fixes_4="no"))[0] == "wrong"
+    assert status("04.4", **dict(right, growth_4=[1.0]))[0] == "wrong"
+    assert status("04.4", **dict(right, growth_4=None))[0] == "unanswered"
 
 
 def test_05_momentum_with_schedule():
