@@ -24,15 +24,10 @@ from lib import paths, report
 
 NOTEBOOKS = paths.notebook_paths()
 TIMEOUT = 420  # seconds; defaults are meant to take about one minute
-#: Executed on JAX by every test run: their cells do backend-sensitive things (float64 comparisons, which JAX
-#: makes float32 unless asked; autodiff in float64; subgradients at 0). 06 (tf.data feeding a JAX model) is the
-#: slowest on JAX and its backend-specific part is lib.augment's, which the JAX pass tests: it runs with -m jax_extra.
-JAX_BY_DEFAULT = {
-    "03_activations_and_initialization",
-    "04_optimizers_and_schedules",
-    "05_regularization",
-    "07_normalization",
-}
+#: Executed on JAX by every test run: the cheapest notebook (about a minute of CPU), whose cells touch most of what
+#: differs between backends (float64 references, autodiff through lib's ops, a Keras model trained and inspected).
+#: The others run on JAX with -m jax_extra: each costs as much again, and lib's tests run on JAX in every test run.
+JAX_BY_DEFAULT = {"01_convolution"}
 
 
 @pytest.mark.notebook
