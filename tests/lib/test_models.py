@@ -146,8 +146,92 @@ def test_bad_input_shape(input_shape):
 
 
 def test_bad_pooling():
-    with pytest.raises(ValueError, match=r"Expected pooling to be one of \['max', 'average'\]. Received: pooling='l2'"):
+    with pytest.raises(
+        ValueError, match=r"Expected pooling to be one of \['max', 'average', 'subsample'\]. Received: pooling='l2'"
+    ):
         models.lenet5(pooling="l2")
+
+
+# --------------------------------------------------------------------------- #
+# small: LeNet-5's subsampling and the shift experiment's nets (notebook 02)
+# --------------------------------------------------------------------------- #
+def _subsample_reference(x, coefficient, bias, k=2):
+    n, h, w, c = x.shape
+    sums = x[:, : h // k * k, : w // k * k].reshape(n, h // k, k, w // k, k, c).sum(axis=(2, 4))
+    return np.tanh(sums * coefficient + bias)
+
+
+def test_lenet_subsampling_is_the_papers_trainable_coefficient_and_bias():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 9, 8, 3)).astype("float32")
+    layer = small.LeNetSubsampling(2, name="s2")
+    out = np_(layer(x))
+    assert out.shape == (2, 4, 4, 3) and layer.count_params() == 6
+    np.testing.assert_allclose(out, np.tanh(np_(keras.layers.AveragePooling2D(2)(x))), rtol=1e-5, atol=1e-6)
+    coefficient, bias = rng.uniform(0.1, 1, 3).astype("float32"), rng.standard_normal(3).astype("float32")
+    layer.set_weights([coefficient, bias])
+    np.testing.assert_allclose(np_(layer(x)), _subsample_reference(x, coefficient, bias), rtol=1e-5, atol=1e-6)
+    linear = small.LeNetSubsampling(2, activation=None)
+    np.testing.assert_allclose(np_(linear(x)), np_(keras.layers.AveragePooling2D(2)(x)), rtol=1e-5, atol=1e-6)
+    assert tuple(layer.compute_output_shape((None, 9, 8, 3))) == (None, 4, 4, 3)
+
+
+def test_lenet5_with_the_papers_subsampling():
+    keras.backend.clear_session()
+    model = models.lenet5(pooling="subsample")
+    assert [type(layer).__name__ for layer in model.layers[:4]] == ["Conv2D", "LeNetSubsampling"] * 2
+    # 12 and 32 trainable parameters in S2 and S4, as in the paper
+    assert (model.get_layer("s2").count_params(), model.get_layer("s4").count_params()) == (12, 32)
+    hand = _hand_count((32, 32, 1), models.lenet5_layers(pooling="subsample"))
+    assert model.count_params() == 61_706 + 12 + 32 == hand
+    with pytest.raises(ValueError, match="LeNet's subsampling has no built-in Keras layer"):
+        anatomy.to_keras((32, 32, 1), models.lenet5_layers(pooling="subsample"))
+
+
+def test_lenet5_subsampling_trains_saves_and_loads(tmp_path):
+    keras.utils.set_random_seed(0)
+    keras.backend.clear_session()
+    model = models.lenet5((28, 28, 1), 3, pooling="subsample", c1_padding="same")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(size=(16, 28, 28, 1)).astype(np.float32), rng.integers(0, 3, size=16)
+    before = np_(model.get_layer("s2").coefficient).copy()
+    loss0 = model.evaluate(x, y, verbose=0)
+    model.fit(x, y, epochs=5, batch_size=16, verbose=0)
+    assert model.evaluate(x, y, verbose=0) < loss0
+    assert not np.allclose(np_(model.get_layer("s2").coefficient), before)  # the coefficient is trained
+    model.save(tmp_path / "lenet5.keras")
+    loaded = keras.saving.load_model(tmp_path / "lenet5.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    clone = keras.Sequential.from_config(model.get_config())
+    assert clone.get_layer("s4").get_config()["pool_size"] == (2, 2)
+
+
+@pytest.mark.parametrize("subsampling", ["max", "strided"])
+@pytest.mark.parametrize("head", ["flatten", "global_max", "global_average"])
+def test_subsampling_net_layers_and_shapes(subsampling, head):
+    keras.backend.clear_session()
+    model = small.subsampling_net((36, 36, 1), 10, subsampling, head)
+    names = [layer.name for layer in model.layers]
+    assert ("pool1" in names) == (subsampling == "max") and names[-2:] == ["features", "classifier"]
+    side = {"max": 5, "strided": 6}[subsampling]  # 36 -> 34 -> 17 -> 15 -> 7 -> 5, or 36 -> 17 -> 8 -> 6
+    assert model.get_layer("conv3").output.shape[1:] == (side, side, 32)
+    assert model.get_layer("features").output.shape[1:] == ((side * side * 32,) if head == "flatten" else (32,))
+    probs = model.predict(np.zeros((2, 36, 36, 1), "float32"), verbose=0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    rows = flops.profile(model)
+    assert sum(r.params for r in rows) == model.count_params()
+
+
+def test_subsampling_net_bad_arguments():
+    with pytest.raises(ValueError, match=r"Expected subsampling to be one of \['max', 'strided'\]"):
+        small.subsampling_net((28, 28, 1), subsampling="average")
+    with pytest.raises(ValueError, match=r"Expected head to be one of"):
+        small.subsampling_net((28, 28, 1), head="dense")
+    with pytest.raises(ValueError, match="Expected three numbers of filters"):
+        small.subsampling_net((28, 28, 1), filters=(8, 16))
+    with pytest.raises(ValueError, match="Expected an input large enough"):
+        small.subsampling_net((10, 10, 1))
 
 
 # --------------------------------------------------------------------------- #
@@ -178,6 +262,51 @@ def test_deep_mlp_structure():
 def test_deep_mlp_bad_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         models.deep_mlp(4, **{"depth": 3, "width": 4, **kwargs})
+
+
+def test_deep_cnn_structure_strides_and_seeded_kernels():
+    keras.backend.clear_session()
+    model = models.deep_cnn((28, 28, 1), depth=6, filters=8, init="kaiming", seed=0)
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(convs) == 5 and [c.strides for c in convs[:3]] == [(2, 2), (2, 2), (1, 1)]
+    assert model.output_shape[1:] == (10,) and convs[-1].output.shape[1:] == (7, 7, 8)
+    again = models.deep_cnn((28, 28, 1), depth=6, filters=8, init="kaiming", seed=0)
+    np.testing.assert_array_equal(np_(convs[2].kernel), np_(again.get_layer("conv_3").kernel))
+    with pytest.raises(ValueError, match="Expected depth >= 2"):
+        models.deep_cnn((28, 28, 1), depth=1, filters=8)
+
+
+def test_towers_compute_and_train_exactly_like_their_plain_nets():
+    keras.backend.clear_session()
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 6, 6, 1)).astype("float32"), rng.integers(0, 10, 32)
+    acts = ["relu", "tanh", "relu"]
+    nets = [models.deep_mlp((6, 6, 1), 3, 8, a, seed=10 * k) for k, a in enumerate(acts)]
+    towers = models.tower_mlp((6, 6, 1), 3, 8, 3, activation=acts)
+    models.set_tower_weights(towers, nets)
+    assert towers.output.shape[1:] == (3, 10)
+    for k, net in enumerate(nets):
+        np.testing.assert_allclose(np_(towers(x))[:, k], np_(net(x)), rtol=1e-5, atol=1e-5)
+    # the summed loss gives each tower its own gradient: one SGD step moves tower k as net k alone
+    towers.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), loss=models.tower_loss([1.0, 2.0, 1.0]))
+    towers.train_on_batch(x, y)
+    for k, net in enumerate(nets):
+        net.compile(optimizer=keras.optimizers.SGD(0.1 * (2.0 if k == 1 else 1.0), momentum=0.9),
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # fmt: skip
+        net.train_on_batch(x, y)
+        np.testing.assert_allclose(np_(towers(x))[:, k], np_(net(x)), rtol=1e-4, atol=1e-4)
+
+
+def test_tower_errors():
+    towers = models.tower_mlp(4, 2, 8, 2)
+    with pytest.raises(ValueError, match="Expected one activation per tower"):
+        models.tower_mlp(4, 2, 8, 2, activation=["relu"])
+    with pytest.raises(ValueError, match="Expected one net per tower"):
+        models.set_tower_weights(towers, [models.deep_mlp(4, 2, 8)])
+    with pytest.raises(ValueError, match="Expected a kernel of shape"):
+        models.set_tower_weights(towers, [models.deep_mlp(4, 2, 8), models.deep_mlp(4, 2, 5)])
+    with pytest.raises(ValueError, match="Expected nets of 2 Dense layers"):
+        models.set_tower_weights(towers, [models.deep_mlp(4, 2, 8), models.deep_mlp(4, 3, 8)])
 
 
 # --------------------------------------------------------------------------- #
@@ -248,6 +377,22 @@ def test_net_output_shape_float32_logits_and_augment_layer():
     assert "augment" not in [layer.name for layer in models.speedrun_net((16, 16, 3), 10, 2, max_shift=None).layers]
 
 
+def test_fashion_mnist_net_whitening_layer_is_frozen_strided_and_augmentation_switches_off():
+    kernel = np.random.default_rng(0).standard_normal((3, 3, 1, 9)).astype("float32")
+    model = models.speedrun_net((28, 28, 1), 10, 2, whitening=kernel, stem_stride=2)
+    whiten = model.get_layer("whiten")
+    assert not whiten.trainable and whiten.strides == (2, 2)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(whiten.kernel), kernel)
+    assert model.get_layer("prep_conv").output.shape[1:3] == (14, 14)  # 28 -> 14, then 14 -> 7 -> 3
+    assert model.get_layer("layer3_conv").output.shape[1:3] == (3, 3) and "layer3_pool" not in [
+        layer.name for layer in model.layers
+    ]
+    images = np.random.default_rng(1).standard_normal((4, 28, 28, 1)).astype("float32")
+    augment = model.get_layer("augment")
+    augment.active.assign(0.0)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(augment(images, training=True)), images)
+
+
 def test_mixed_precision_computes_in_bfloat16_but_returns_float32():
     previous = keras.config.dtype_policy().name
     keras.config.set_dtype_policy("mixed_bfloat16")
@@ -312,10 +457,10 @@ def test_shift_flip_config_round_trip():
 
 
 def test_speedrun_net_bad_arguments():
-    with pytest.raises(ValueError, match=r"input_shape .*Received: input_shape=\(30, 30, 3\)"):
-        models.speedrun_net((30, 30, 3))
-    with pytest.raises(ValueError, match=r"Expected input_shape \(height, width, 3\)"):
-        models.speedrun_net((32, 32, 1))
+    with pytest.raises(ValueError, match=r"at least 8.*Received: input_shape=\(6, 6, 1\)"):
+        models.speedrun_net((6, 6, 1))
+    with pytest.raises(ValueError, match=r"Expected a whitening kernel \(p, p, 1, filters\)"):
+        models.speedrun_net((28, 28, 1), whitening=np.zeros((3, 3, 3, 27)))
     with pytest.raises(ValueError, match="Expected width to be a positive integer"):
         models.speedrun_net(width=0)
     with pytest.raises(ValueError, match="Expected num_classes to be an integer >= 2"):
