@@ -212,32 +212,38 @@ def _early_stopping_as_l2(closest_alpha_4, ratio_4):
     )
 
 
-@exercise("05.5", "Expected depth")
-def _expected_depth(expected_blocks_05_5, expected_blocks_08_5):
-    blocks = 50
-    for p_last, value, name in (
-        (0.5, expected_blocks_05_5, "expected_blocks_05_5"),
-        (0.8, expected_blocks_08_5, "expected_blocks_08_5"),
-    ):
-        got = _number(name, value)
-        block = np.arange(1, blocks + 1)
-        expected = float(np.sum(1 - block / blocks * (1 - p_last)))
-        if math.isclose(got, float(np.sum(1 - (block - 1) / blocks * (1 - p_last))), rel_tol=1e-9):
+@exercise("05.5", "The backward pass of SpatialDropout2D")
+def _spatial_dropout_backward(spatial_dropout_backward_5):
+    import keras
+
+    from lib import autodiff
+
+    expect_true(
+        callable(spatial_dropout_backward_5),
+        "spatial_dropout_backward_5: expected a function (upstream, mask, rate) -> gradient.",
+    )
+    rng = np.random.default_rng(5)
+    for rate in (0.5, 0.2):
+        x = rng.normal(size=(3, 5, 4, 6)).astype("float32")
+        mask = rng.random((3, 1, 1, 6)) >= rate
+        upstream = rng.normal(size=x.shape).astype("float32")
+        weights = upstream * (mask / (1 - rate)).astype("float32")  # d/dv sum(upstream * v * mask / (1 - rate))
+        _, grad = autodiff.value_and_input_grad(lambda v, w=weights: keras.ops.sum(w * v), x)
+        expected = keras.ops.convert_to_numpy(grad).astype("float64")
+        got = _array("spatial_dropout_backward_5(...)", spatial_dropout_backward_5(upstream, mask, rate), x.shape)
+        if np.allclose(got, upstream * mask, rtol=1e-5):
             raise Wrong(
-                f"{name}: received {got:g}: you counted blocks from l = 0. The rule is "
-                f"p_l = 1 - l/L (1 - p_L) for l = 1..L, so the last block has p_L."
+                "the gradient is missing the inverted-dropout scale: the forward pass divides the kept maps by "
+                "1 - rate, so the backward pass must too."
             )
-        if math.isclose(got, blocks * (1 + p_last) / 2, rel_tol=1e-9):
-            raise Wrong(
-                f"{name}: received {got:g} = L (1 + p_L) / 2, the continuous approximation. Sum the "
-                f"probabilities of the blocks l = 1..{blocks}: expected {expected:g}."
-            )
+        if np.allclose(got, upstream / (1 - rate), rtol=1e-5):
+            raise Wrong("the dropped feature maps must get no gradient: multiply by the mask.")
         expect_close(
-            f"expected blocks used with p_L = {p_last}",
+            f"gradient with rate {rate}",
             got,
             expected,
-            rtol=1e-9,
-            hint="sum(reg.survival_probabilities(50, final=p_L)) = sum over l = 1..L of 1 - l/L (1 - p_L).",
+            rtol=1e-5,
+            atol=1e-6,
+            hint="upstream * mask / (1 - rate); the (N, 1, 1, C) mask broadcasts over height and width.",
         )
-    used = float(np.sum(1 - np.arange(1, blocks + 1) / blocks * 0.5))
-    return f"correct: with p_L = 0.5 a training step runs {used:g} of {blocks} blocks ({used / blocks:.0%}) on average."
+    return "correct: a dropped feature map passes no gradient back; a kept one passes it scaled by 1 / (1 - rate)."

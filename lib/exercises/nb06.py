@@ -211,35 +211,38 @@ def _per_image_before_batching(distinct_batch_first_4, distinct_per_image_4, pos
     )
 
 
-@exercise("06.5", "How many versions of one image?")
-def _versions_of_one_image(distinct_versions_5):
+@exercise("06.5", "Mixing labels is mixing losses")
+def _mixup_loss(mixup_loss_5):
     import keras
 
     expect_true(
-        is_number(distinct_versions_5),
-        f"distinct_versions_5: expected a number, received {type(distinct_versions_5).__name__}.",
+        callable(mixup_loss_5),
+        "mixup_loss_5: expected a function (logits, labels_a, labels_b, lam) -> per-image losses.",
     )
-    image = np.random.default_rng(5).random((1, 32, 32, 1)).astype("float32")
-    padded = _numpy(keras.layers.ZeroPadding2D(4)(image))[0]
-    versions = set()
-    for top in range(padded.shape[0] - 32 + 1):
-        for left in range(padded.shape[1] - 32 + 1):
-            crop = padded[top : top + 32, left : left + 32]
-            versions.update({crop.tobytes(), crop[:, ::-1].tobytes()})
-    positions = (padded.shape[0] - 32 + 1) ** 2
-    if distinct_versions_5 == positions:
-        raise Wrong(
-            f"distinct_versions_5: {distinct_versions_5} counts the crops but not their mirror images. "
-            f"Expected {len(versions)}."
-        )
-    if distinct_versions_5 == 2 * (padded.shape[0] - 32) ** 2:
-        raise Wrong(
-            f"distinct_versions_5: {distinct_versions_5} counts 8 offsets per side; a 40-pixel side has "
-            f"offsets 0, 1, ..., 8 for a 32-pixel crop (AlexNet's paper made the same slip)."
-        )
-    expect_equal(
-        "distinct_versions_5 (distinct pad-4 + 32x32 crop + optional flip images)",
-        distinct_versions_5,
-        len(versions),
-        hint="(offsets per side)^2 x 2 flips.",
+    rng = np.random.default_rng(5)
+    logits = rng.normal(size=(6, 10)).astype("float32")
+    labels_a = np.eye(10, dtype="float32")[rng.integers(0, 10, 6)]
+    labels_b = np.eye(10, dtype="float32")[rng.integers(0, 10, 6)]
+    lam = rng.beta(0.4, 0.4, size=(6, 1)).astype("float32")
+    loss = keras.losses.CategoricalCrossentropy(from_logits=True, reduction=None)
+    expected = _numpy(loss(lam * labels_a + (1 - lam) * labels_b, logits))
+    got = _numpy(mixup_loss_5(logits, labels_a, labels_b, lam))
+    expect_true(
+        got.shape == expected.shape,
+        f"mixup_loss_5: expected one loss per image, shape {expected.shape}, received shape {got.shape}.",
+    )
+    swapped = lam[:, 0] * _numpy(loss(labels_b, logits)) + (1 - lam[:, 0]) * _numpy(loss(labels_a, logits))
+    if np.allclose(got, swapped, rtol=1e-4) and not np.allclose(got, expected, rtol=1e-4):
+        raise Wrong("mixup_loss_5: the weights are swapped: labels_a gets lam, labels_b gets 1 - lam.")
+    expect_close(
+        "per-image mixup losses vs cross-entropy on the mixed labels",
+        got,
+        expected,
+        rtol=1e-4,
+        atol=1e-5,
+        hint="lam * CE(labels_a, logits) + (1 - lam) * CE(labels_b, logits), one value per image.",
+    )
+    return (
+        "correct: cross-entropy is linear in the target, so training on mixed labels is training on the "
+        "mixed losses - mixup never needs a special loss."
     )

@@ -81,15 +81,14 @@ def test_04_early_stopping_as_l2():
     assert status("05.4", closest_alpha_4=closest[:2], ratio_4=ratio)[0] == "wrong"
 
 
-def test_05_expected_depth():
-    right = dict(
-        expected_blocks_05_5=sum(reg.survival_probabilities(50, 0.5)),
-        expected_blocks_08_5=sum(reg.survival_probabilities(50, 0.8)),
-    )
-    assert status("05.5", **right)[0] == "correct"
-    st, msg = status("05.5", **dict(right, expected_blocks_05_5=sum(1 - b / 50 * 0.5 for b in range(50))))
-    assert st == "wrong" and "l = 0" in msg
-    st, msg = status("05.5", **dict(right, expected_blocks_08_5=50 * 1.8 / 2))
-    assert st == "wrong" and "continuous approximation" in msg
-    assert status("05.5", **dict(right, expected_blocks_08_5=None))[0] == "unanswered"
-    assert status("05.5", **dict(right, expected_blocks_08_5="45"))[0] == "wrong"
+def test_05_spatial_dropout_backward():
+    def right(upstream, mask, rate):
+        return upstream * mask / (1 - rate)
+
+    assert status("05.5", spatial_dropout_backward_5=right)[0] == "correct"
+    st, msg = status("05.5", spatial_dropout_backward_5=lambda u, m, r: u * m)
+    assert st == "wrong" and "1 - rate" in msg
+    st, msg = status("05.5", spatial_dropout_backward_5=lambda u, m, r: u / (1 - r))
+    assert st == "wrong" and "mask" in msg
+    assert status("05.5", spatial_dropout_backward_5=None)[0] == "unanswered"
+    assert status("05.5", spatial_dropout_backward_5=3)[0] == "wrong"

@@ -85,11 +85,22 @@ def test_04_per_image_crops():
     assert status("06.4", distinct_batch_first_4=1.5, distinct_per_image_4=7, possible_offsets_4=9)[0] == "wrong"
 
 
-def test_05_versions_of_one_image():
-    assert status("06.5", distinct_versions_5=(40 - 32 + 1) ** 2 * 2)[0] == "correct"
-    st, msg = status("06.5", distinct_versions_5=81)
-    assert st == "wrong" and "mirror" in msg
-    st, msg = status("06.5", distinct_versions_5=128)
-    assert st == "wrong" and "0, 1, ..., 8" in msg
-    assert status("06.5", distinct_versions_5=None)[0] == "unanswered"
-    assert status("06.5", distinct_versions_5="162")[0] == "wrong"
+def test_05_mixup_loss():
+    ce = keras.losses.CategoricalCrossentropy(from_logits=True, reduction=None)
+
+    def right(logits, a, b, lam):
+        lam = np.reshape(lam, -1)
+        return lam * keras.ops.convert_to_numpy(ce(a, logits)) + (1 - lam) * keras.ops.convert_to_numpy(ce(b, logits))
+
+    def swapped(logits, a, b, lam):
+        return right(logits, b, a, lam)
+
+    def mixed_logits(logits, a, b, lam):
+        return keras.ops.convert_to_numpy(ce(a, lam * logits)) * 0 + 1.0
+
+    assert status("06.5", mixup_loss_5=right)[0] == "correct"
+    st, msg = status("06.5", mixup_loss_5=swapped)
+    assert st == "wrong" and "swapped" in msg
+    assert status("06.5", mixup_loss_5=mixed_logits)[0] == "wrong"
+    assert status("06.5", mixup_loss_5=None)[0] == "unanswered"
+    assert status("06.5", mixup_loss_5=5)[0] == "wrong"
