@@ -13,7 +13,10 @@ The parts: ``notebooks`` (each notebook's default-profile run time, from
 poolings of :mod:`lib.ops` against the Keras built-ins), ``zoo`` (inference
 images/s of :mod:`lib.models.zoo` models), ``pipeline`` (``tf.data`` throughput with
 and without :mod:`lib.augment`'s augmentation) and ``precision`` (a small conv
-net's training step in float32 / mixed_bfloat16, XLA off / on).
+net's training step in float32 / mixed_bfloat16, XLA off / on); ``race``, not in the
+default set (it trains on all of Fashion-MNIST: many minutes on a CPU), notebook 12's
+speed-run recipe against keras-io's convnet: seconds to 92% test accuracy and their ratio
+(``--only race``).
 
 Introduced in notebook 01 (convolution).
 """
@@ -36,7 +39,9 @@ __all__ = [
     "zoo_table",
     "pipeline_benchmark",
     "precision_benchmark",
+    "race_table",
     "PARTS",
+    "DEFAULT_PARTS",
     "BACKEND_NAMES",
     "run_parts",
     "main",
@@ -267,6 +272,34 @@ def pretrained_benchmark(sizes=(96, 160, 224), batches=(1, 32), repeats: int = 3
 #: Keras backend name -> how the benchmark headings write it.
 BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch", "numpy": "NumPy"}
 
+
+def race_table(tiny: bool = False, target: float = 0.92) -> list[dict]:
+    """Notebook 12's recipe vs keras-io's convnet with Adam: seconds to ``target`` test accuracy, one run each.
+
+    Calls :func:`lib.speedrun.race` (all 60,000 Fashion-MNIST training images); ``tiny`` runs a toy
+    version (600 images, one epoch each, target 0.3) that checks the wiring, not the speed.
+    Introduced in notebook 12 (training fast).
+    """
+    from lib import speedrun
+
+    if tiny:
+        recipe = speedrun.Recipe(width=4, epochs=1, batch_size=64, learning_rate=0.2)
+        out = speedrun.race(recipe, target=0.3, baseline_epochs=1, train_size=600)
+    else:
+        out = speedrun.race(target=target)
+    return [
+        {
+            "clock": clock,
+            "target": 0.3 if tiny else target,
+            "recipe_seconds": out[f"recipe_{clock}_seconds"],
+            "baseline_seconds": out[f"baseline_{clock}_seconds"],
+            "ratio": out[f"ratio_{clock}"],
+            "device": out["device"],
+        }
+        for clock in ("cpu", "wall")
+    ]
+
+
 #: part name -> (title, function of the ``tiny`` flag returning rows, what the table shows)
 PARTS = {
     "notebooks": (
@@ -318,11 +351,20 @@ PARTS = {
         "A small conv net's `train_on_batch`, float32 vs `mixed_bfloat16`, `jit_compile` off / on; "
         "speedup against float32 without XLA.",
     ),
+    "race": (
+        "Time to 92%: the speed-run recipe vs keras-io's convnet",
+        lambda tiny: race_table(tiny),
+        "`lib.speedrun.race`: notebook 12's recipe (ResNet-9-style net, patch whitening, warm-up and decay) and "
+        "keras-io's `mnist_convnet` with Adam, one run each on all of Fashion-MNIST, compilation not timed; "
+        "ratio > 1 means the recipe gets there first",
+    ),
 }
+#: What ``python -m harness.bench`` runs without ``--only``: every part but the long race.
+DEFAULT_PARTS = tuple(part for part in PARTS if part != "race")
 
 
 def run_parts(
-    parts=tuple(PARTS), tiny: bool = False, summary: str | None = "results/default/summary.json", log=print
+    parts=DEFAULT_PARTS, tiny: bool = False, summary: str | None = "results/default/summary.json", log=print
 ) -> str:
     """Run benchmark parts and return one Markdown document with a table per part.
 
@@ -387,7 +429,9 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(prog="python -m harness.bench", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only", default=",".join(PARTS), help=f"comma-separated parts, from {','.join(PARTS)} (default: all)"
+        "--only",
+        default=",".join(DEFAULT_PARTS),
+        help=f"comma-separated parts, from {','.join(PARTS)} (default: all but race)",
     )
     parser.add_argument("--out", default="results/bench/BENCHMARKS.md", help="Markdown file to write ('-': none)")
     parser.add_argument(

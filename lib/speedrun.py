@@ -1,22 +1,24 @@
-"""Training fast: a CIFAR-10 speed-run recipe in Keras, its ablation and a throughput benchmark.
+"""Training fast: the speed-run recipe on Fashion-MNIST, its ablation, time-to-accuracy curves and benchmarks.
 
-The recipe follows the CIFAR-10 speed-run records (Myrtle's ResNet-9, hlb-CIFAR10,
-airbench): a small residual net of conv-BN-ReLU blocks and max-pooling, random
-crops (reflect padding) and flips done on the device inside the model, label
-smoothing, SGD with Nesterov momentum and decoupled weight decay, a warm-up then
-linear-decay learning rate, an exponential moving average (EMA) of the weights,
-flip test-time augmentation (TTA), mixed precision and XLA compilation. The
-network and its on-device augmentation live with the other model builders, in
-:mod:`lib.models.resnet9` (:func:`lib.models.speedrun_net`); this module trains,
-ablates and times it.
+The recipe follows the CIFAR-10 speed-run records (Myrtle's ResNet-9,
+hlb-CIFAR10, airbench): a small residual net (:func:`lib.models.speedrun_net`)
+whose first layer is a frozen patch-whitening convolution
+(:func:`whitening_filters`), random shifts and flips done inside the model,
+label smoothing, SGD with Nesterov momentum and decoupled weight decay, a
+warm-up then linear-decay learning rate (:class:`WarmupLinearDecay`) and flip
+test-time augmentation (:func:`tta_predict`).
 
-Everything is backend-agnostic (``keras.ops``, NumPy arrays fed to
-``model.fit``; no ``tf.data``, no ``tf.*``), so it runs under
-``KERAS_BACKEND=jax`` as well as TensorFlow.
+Timing is CPU time of this process (``time.process_time``: all its threads),
+which other programs on a shared machine barely change, next to wall time.
+Compilation is done first and not timed, as the records time it.
 
-Benchmark entry point (prints timings, asserts nothing)::
+Backend-agnostic (``keras.ops``, NumPy arrays fed to ``model.fit``), so it runs
+under ``KERAS_BACKEND=jax`` as well as TensorFlow.
 
-    python -m lib.speedrun bench [--batch 512] [--steps 20] [--width 64]
+Benchmark entry points (print timings, assert nothing)::
+
+    python -m lib.speedrun bench [--batch 128] [--steps 20] [--width 16]
+    python -m lib.speedrun race [--target 0.92]    # recipe vs keras-io's convnet: time to target
 
 Introduced in notebook 12 (training fast).
 """
@@ -39,21 +41,27 @@ __all__ = [
     "Recipe",
     "WarmupLinearDecay",
     "ablate",
+    "baseline_model",
     "bench",
+    "build",
     "device_name",
+    "fit_curve",
     "main",
-    "make_optimizer",
     "normalize_images",
+    "race",
+    "raw_patch_filters",
+    "run",
     "smooth_labels",
-    "train",
+    "step_time",
+    "switch",
+    "time_to",
     "tta_predict",
-    "variant_names",
+    "warm_up",
+    "whitening_filters",
 ]
 
-#: The tricks the recipe can switch off one at a time (the ablation's rows).
-#: "ema" and "tta" act at evaluation: one trained model is scored with and without them.
-TRICKS = ("augment", "label_smoothing", "schedule", "nesterov", "weight_decay", "ema", "tta", "mixed_precision", "jit")
-EVAL_TRICKS = ("ema", "tta")
+#: The tricks the recipe can switch off one at a time (the ablation's rows); "tta" acts at evaluation only.
+TRICKS = ("whitening", "augment", "label_smoothing", "schedule", "tta")
 
 
 def _check_tricks(tricks) -> frozenset:
@@ -66,17 +74,6 @@ def _check_tricks(tricks) -> frozenset:
     return frozenset(tricks)
 
 
-def _check_images(x, name: str = "x") -> np.ndarray:
-    """Colour images (N, H, W, 3) with H and W multiples of 8 (the net pools three times)."""
-    x = checks.image_batch(x, name, channels=3)
-    if x.shape[1] % 8 or x.shape[2] % 8:
-        raise ValueError(
-            f"Expected {name} with height and width multiples of 8 (CIFAR-10: (N, 32, 32, 3)). "
-            f"Received: {name} of shape {x.shape}"
-        )
-    return x
-
-
 # --------------------------------------------------------------------------- #
 # The recipe
 # --------------------------------------------------------------------------- #
@@ -84,44 +81,47 @@ def _check_images(x, name: str = "x") -> np.ndarray:
 class Recipe:
     """Hyper-parameters of one speed-run and the set of tricks switched on.
 
-    ``width`` is the first block's channels (Myrtle's ResNet-9: 64; the blocks
-    then have 2x, 4x and 8x as many). ``learning_rate`` is the peak of the
-    warm-up/linear-decay schedule; ``weight_decay`` is decoupled (Keras
-    multiplies it by the learning rate: ``w -= lr * weight_decay * w``).
-    ``without("ema")`` returns a copy with one trick off. Introduced in notebook 12.
+    ``width`` is the first block's channels (Myrtle's ResNet-9: 64). ``learning_rate``
+    is the peak of the warm-up/linear-decay schedule (the constant rate without
+    "schedule"); ``weight_decay`` is decoupled (``w -= lr * weight_decay * w``).
+    ``whiten_patch`` is the side of the whitening patches, ``stem_stride`` the first layer's stride. ``policy`` is the
+    dtype policy ("float32" or "mixed_bfloat16"), ``jit`` XLA compilation (Keras's "auto": on
+    JAX always, on TensorFlow only with a GPU).
+    ``without("tta")`` returns a copy with one trick off. Introduced in notebook 12.
     """
 
-    width: int = 64
-    epochs: int = 10
-    batch_size: int = 512
-    learning_rate: float = 0.2
+    width: int = 16
+    epochs: int = 4
+    batch_size: int = 128
+    learning_rate: float = 0.1
     momentum: float = 0.9
-    weight_decay: float = 5e-3
-    label_smoothing: float = 0.2
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.1
     warmup_fraction: float = 0.2
     max_shift: int = 2
-    ema_momentum: float = 0.99
-    mixed_policy: str = "mixed_bfloat16"
+    whiten_patch: int = 3
+    stem_stride: int = 2
+    logit_scale: float = 0.125
+    policy: str = "float32"
+    jit: bool | str = "auto"
     tricks: frozenset = frozenset(TRICKS)
 
     def __post_init__(self):
-        for name in ("width", "epochs", "batch_size"):
+        for name in ("width", "epochs", "batch_size", "whiten_patch"):
             checks.positive_int(getattr(self, name), name)
         checks.non_negative_int(self.max_shift, "max_shift")
         checks.positive(self.learning_rate, "learning_rate")
         checks.non_negative(self.weight_decay, "weight_decay")
-        for name in ("momentum", "ema_momentum", "label_smoothing", "warmup_fraction"):
+        for name in ("momentum", "label_smoothing", "warmup_fraction"):
             checks.probability(getattr(self, name), name)
-        checks.one_of(self.mixed_policy, "mixed_policy", ("mixed_float16", "mixed_bfloat16"))
+        checks.one_of(self.policy, "policy", ("float32", "mixed_float16", "mixed_bfloat16"))
+        if self.jit not in (True, False, "auto"):
+            raise ValueError(f"Expected jit True, False or 'auto'. Received: jit={self.jit!r}")
         object.__setattr__(self, "tricks", _check_tricks(self.tricks))
 
     def without(self, *tricks: str) -> Recipe:
         """The same recipe with ``tricks`` switched off."""
         return dataclasses.replace(self, tricks=self.tricks - _check_tricks(tricks))
-
-    def only(self, *tricks: str) -> Recipe:
-        """The same recipe with exactly ``tricks`` switched on."""
-        return dataclasses.replace(self, tricks=_check_tricks(tricks))
 
     def uses(self, trick: str) -> bool:
         return trick in _check_tricks(trick) & self.tricks
@@ -163,15 +163,16 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 
 
 # --------------------------------------------------------------------------- #
-# Data, labels, optimizer, evaluation
+# Data, labels, whitening, evaluation
 # --------------------------------------------------------------------------- #
-def normalize_images(x_train, x_test):
-    """Per-channel standardisation with the training set's mean and std (float32). Introduced in notebook 12."""
-    x_train, x_test = _check_images(x_train, "x_train"), _check_images(x_test, "x_test")
+def normalize_images(x_train, *others):
+    """Per-channel standardisation with the training set's mean and std (float32), applied to
+    ``x_train`` and every array in ``others``; returns them in the same order. Introduced in notebook 12."""
+    x_train = checks.image_batch(x_train, "x_train")
     mean = x_train.mean(axis=(0, 1, 2), dtype=np.float64)
     std = x_train.std(axis=(0, 1, 2), dtype=np.float64) + 1e-7
-    f = lambda x: ((x - mean) / std).astype(np.float32)
-    return f(x_train), f(x_test)
+    out = [((checks.image_batch(x, "x") - mean) / std).astype(np.float32) for x in (x_train, *others)]
+    return tuple(out)
 
 
 def smooth_labels(labels, num_classes: int, smoothing: float):
@@ -191,29 +192,36 @@ def smooth_labels(labels, num_classes: int, smoothing: float):
     return (1 - eps) * one_hot + eps / num_classes
 
 
-def make_optimizer(recipe: Recipe, total_steps: int):
-    """SGD (Nesterov momentum, decoupled weight decay, EMA) on the recipe's schedule.
+def whitening_filters(x, patch_size: int = 3, eps: float = 1e-2, max_patches: int = 100_000, seed: int = 0):
+    """PCA-whitening filters of the ``patch_size`` x ``patch_size`` patches of images ``x``, as a conv kernel.
 
-    Without "schedule" the learning rate is the constant ``recipe.learning_rate``.
-    BatchNorm's gamma/beta are excluded from weight decay. Introduced in notebook 12.
+    The covariance of the (mean-free) patches is ``V diag(lam) V^T``; filter k is
+    ``v_k / sqrt(lam_k + eps)``, so a 'valid' convolution with the kernel gives
+    outputs with (about) unit variance and no correlation. Returns float32
+    ``(p, p, C, p*p*C)``, filters ordered by decreasing eigenvalue. The
+    airbench / hlb-CIFAR10 idea (they also append the negated filters); notebook
+    12 writes it itself and checks it against this. Introduced in notebook 12.
     """
-    total_steps = checks.positive_int(total_steps, "total_steps")
-    if recipe.uses("schedule"):
-        warmup = min(round(recipe.warmup_fraction * total_steps), total_steps - 1)
-        lr = WarmupLinearDecay(recipe.learning_rate, total_steps, warmup, final_fraction=0.0)
-    else:
-        lr = recipe.learning_rate
-    optimizer = keras.optimizers.SGD(
-        learning_rate=lr,
-        momentum=recipe.momentum,
-        nesterov=recipe.uses("nesterov"),
-        weight_decay=recipe.weight_decay if recipe.uses("weight_decay") and recipe.weight_decay > 0 else None,
-        use_ema=recipe.uses("ema"),
-        ema_momentum=recipe.ema_momentum,
-    )
-    if recipe.uses("weight_decay"):
-        optimizer.exclude_from_weight_decay(var_names=["gamma", "beta"])
-    return optimizer
+    x = checks.image_batch(x, "x")
+    p = checks.positive_int(patch_size, "patch_size")
+    checks.positive(eps, "eps")
+    n, h, w, c = x.shape
+    if p > min(h, w):
+        raise ValueError(f"Expected patch_size at most the image size {min(h, w)}. Received: patch_size={p}")
+    rng = np.random.default_rng(seed)
+    count = min(max_patches, n * (h - p + 1) * (w - p + 1))
+    idx, i, j = rng.integers(0, n, count), rng.integers(0, h - p + 1, count), rng.integers(0, w - p + 1, count)
+    offsets = np.arange(p)
+    patches = x[
+        idx[:, None, None], i[:, None, None] + offsets[None, :, None], j[:, None, None] + offsets[None, None, :]
+    ]
+    patches = patches.reshape(count, p * p * c).astype(np.float64)  # (count, p, p, c) flattened
+    cov = np.cov(patches, rowvar=False)
+    lam, vecs = np.linalg.eigh(cov)
+    order = np.argsort(lam)[::-1]
+    lam, vecs = lam[order], vecs[:, order]
+    filters = vecs / np.sqrt(lam + eps)
+    return filters.reshape(p, p, c, p * p * c).astype(np.float32)
 
 
 def _softmax(logits):
@@ -225,8 +233,8 @@ def _softmax(logits):
 def tta_predict(model, x, batch_size: int = 512, flip: bool = True):
     """Class probabilities averaged over the images and their mirror images (flip TTA).
 
-    ``flip=False`` gives the plain probabilities. Returns float32 (N, classes).
-    Introduced in notebook 12.
+    ``model`` returns logits. ``flip=False`` gives the plain probabilities.
+    Returns float32 (N, classes). Introduced in notebook 12.
     """
     x = np.asarray(x)
     if x.ndim != 4:
@@ -240,52 +248,93 @@ def tta_predict(model, x, batch_size: int = 512, flip: bool = True):
 
 
 # --------------------------------------------------------------------------- #
-# One timed run
+# Models: the baseline and the recipe's net, compiled
 # --------------------------------------------------------------------------- #
-def _check_data(x_train, y_train, x_test, y_test, batch_size: int):
-    """The checked data of a run: the training set cut to whole batches, int64 labels."""
-    x_train, x_test = _check_images(x_train, "x_train"), _check_images(x_test, "x_test")
-    y_train, y_test = np.asarray(y_train).astype(np.int64), np.asarray(y_test).astype(np.int64)
-    if len(y_train) != len(x_train) or len(y_test) != len(x_test):
-        raise ValueError(
-            f"Expected one label per image. Received: {len(x_train)} train images, {len(y_train)} "
-            f"labels; {len(x_test)} test images, {len(y_test)} labels"
-        )
-    n = (len(x_train) // batch_size) * batch_size
-    if n == 0:
-        raise ValueError(f"Expected at least batch_size={batch_size} training images. Received: {len(x_train)}")
-    return x_train[:n], y_train[:n], x_test, y_test
+def baseline_model(input_shape=(28, 28, 1), num_classes: int = 10, learning_rate: float = 1e-3):
+    """keras-io's "Simple MNIST convnet" (conv 32 -> pool -> conv 64 -> pool -> dropout 0.5 -> dense), compiled
+    as keras-io compiles it: Adam, categorical cross-entropy on softmax outputs, accuracy. The baseline of
+    notebook 12's time-to-accuracy race. Introduced in notebook 12.
+    """
+    from lib.models.small import mnist_convnet
+
+    model = mnist_convnet(input_shape, num_classes)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
 
 
-def _fresh_net(policy: str, input_shape, num_classes: int, width: int, max_shift, seed: int, reseed: bool = False):
-    """A new speed-run net (after ``clear_session``; seeded globally with ``reseed``) whose layers compute in
-    the dtype ``policy``. The global dtype policy is put back afterwards."""
+def raw_patch_filters(patch_size: int = 3, channels: int = 1):
+    """The identity of patch space as a conv kernel ``(p, p, C, p*p*C)``: filter k copies the k-th pixel of
+    the patch. The whitening layer holding these passes the raw patches on (the ablation's "no whitening",
+    with the same architecture). Introduced in notebook 12."""
+    p, c = checks.positive_int(patch_size, "patch_size"), checks.positive_int(channels, "channels")
+    return np.eye(p * p * c, dtype=np.float32).reshape(p, p, c, p * p * c)
+
+
+def _net(recipe: Recipe, input_shape, num_classes: int, seed: int):
+    """The recipe's uncompiled net with its augmentation and whitening layers, seeded, under its dtype policy."""
     previous = keras.config.dtype_policy().name
-    keras.backend.clear_session()
-    if reseed:
-        keras.utils.set_random_seed(seed)
-    keras.config.set_dtype_policy(policy)
+    keras.utils.set_random_seed(seed)
+    keras.config.set_dtype_policy(recipe.policy)
     try:
-        return speedrun_net(input_shape, num_classes, width, max_shift=max_shift, seed=seed)
+        return speedrun_net(
+            input_shape,
+            num_classes,
+            recipe.width,
+            max_shift=recipe.max_shift,
+            whitening=raw_patch_filters(recipe.whiten_patch, input_shape[-1]),
+            stem_stride=recipe.stem_stride,
+            logit_scale=recipe.logit_scale,
+            seed=seed,
+        )
     finally:
         keras.config.set_dtype_policy(previous)
 
 
-def _compiled_net(recipe: Recipe, input_shape, num_classes: int, total_steps: int, seed: int):
-    """The net of ``recipe`` (its augmentation, dtype policy), compiled with its optimizer, loss and jit."""
-    policy = recipe.mixed_policy if recipe.uses("mixed_precision") else "float32"
-    max_shift = recipe.max_shift if recipe.uses("augment") else None
-    model = _fresh_net(policy, input_shape, num_classes, recipe.width, max_shift, seed, reseed=True)
-    smoothing = recipe.label_smoothing if recipe.uses("label_smoothing") else 0.0
+def switch(model, recipe: Recipe, whitening) -> None:
+    """Set the tricks that need no new compilation: the augmentation layer on or off, and the frozen first
+    layer to the ``whitening`` filters or to the raw patches (:func:`raw_patch_filters`). Introduced in
+    notebook 12."""
+    model.get_layer("augment").active.assign(1.0 if recipe.uses("augment") else 0.0)
+    layer = model.get_layer("whiten")
+    p, _, c, _ = layer.kernel.shape
+    layer.kernel.assign(whitening if recipe.uses("whitening") else raw_patch_filters(p, c))
+
+
+def build(recipe: Recipe, input_shape, steps_per_epoch: int, num_classes: int = 10, seed: int = 0):
+    """The recipe's net (augmentation layer and frozen whitening layer included; :func:`switch` sets them),
+    compiled with SGD (Nesterov, decoupled weight decay), the warm-up/linear-decay schedule over
+    ``recipe.epochs * steps_per_epoch`` steps (or the constant peak rate without "schedule"),
+    cross-entropy on logits against the targets :func:`run` passes (smoothed or one-hot) and jit.
+    Introduced in notebook 12.
+    """
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"Expected a lib.speedrun.Recipe. Received: {type(recipe).__name__}")
+    total_steps = checks.positive_int(steps_per_epoch, "steps_per_epoch") * recipe.epochs
+    model = _net(recipe, checks.image_shape(input_shape), num_classes, seed)
+    if recipe.uses("schedule"):
+        warmup = min(round(recipe.warmup_fraction * total_steps), total_steps - 1)
+        lr = WarmupLinearDecay(recipe.learning_rate, total_steps, warmup)
+    else:
+        lr = recipe.learning_rate
+    optimizer = keras.optimizers.SGD(
+        learning_rate=lr,
+        momentum=recipe.momentum,
+        nesterov=True,
+        weight_decay=recipe.weight_decay or None,
+    )
+    optimizer.exclude_from_weight_decay(var_names=["gamma", "beta"])
     model.compile(
-        optimizer=make_optimizer(recipe, total_steps),
-        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing),
+        optimizer=optimizer,
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
         metrics=["categorical_accuracy"],
-        jit_compile=recipe.uses("jit"),
+        jit_compile=recipe.jit,
     )
     return model
 
 
+# --------------------------------------------------------------------------- #
+# Timed training
+# --------------------------------------------------------------------------- #
 def _snapshot(variables) -> list[np.ndarray]:
     return [np.array(keras.ops.convert_to_numpy(v)) for v in variables]
 
@@ -295,217 +344,167 @@ def _assign(variables, values) -> None:
         var.assign(value)
 
 
-def _warm_up(model, x_train, targets, x_test, batch_size: int) -> float:
-    """Compile the train and predict functions on two batches, then restore weights and optimizer state.
-
-    Returns the seconds it took (compilation, mostly)."""
-    start = time.perf_counter()
-    model.optimizer.build(model.trainable_variables)
-    weights, opt_state = model.get_weights(), _snapshot(model.optimizer.variables)
-    n_warm = min(len(x_train), 2 * batch_size)
-    model.fit(x_train[:n_warm], targets[:n_warm], batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
-    model.predict(x_test[:batch_size], batch_size=batch_size, verbose=0)
-    model.set_weights(weights)
-    _assign(model.optimizer.variables, opt_state)
-    return time.perf_counter() - start
-
-
-class _RawWeights(keras.callbacks.Callback):
-    """Keeps the raw (non-EMA) trainable weights seen at the end of the last epoch."""
-
-    def __init__(self):
-        super().__init__()
-        self.values = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.values = _snapshot(self.model.trainable_variables)
-
-
 def _unalias(model):
-    """Give every trainable variable its own buffer again.
-
-    ``use_ema`` ends ``fit`` by assigning the EMA average to each weight; on JAX
-    the two then share one array, and the next compiled step, which donates its
-    inputs' buffers, fails ("donate the same buffer twice"). A copy separates them.
-    """
-    for var in model.trainable_variables:
+    """Give every variable its own buffer again (on JAX, ``set_weights`` of one array into two variables
+    makes the next compiled step, which donates its inputs, fail)."""
+    for var in model.variables:
         var.assign(np.array(keras.ops.convert_to_numpy(var)))
 
 
-def _timed_fit(model, x_train, targets, recipe: Recipe, verbose: int):
-    """``fit`` for the recipe's epochs, timed; returns ``(history, seconds, raw weights at the end)``."""
-    raw = _RawWeights()
-    start = time.perf_counter()
-    history = model.fit(
-        x_train,
-        targets,
-        batch_size=recipe.batch_size,
-        epochs=recipe.epochs,
-        shuffle=True,
-        verbose=verbose,
-        callbacks=[raw],
-    )
-    seconds = time.perf_counter() - start
+def warm_up(model, x, targets, batch_size: int, x_eval=None) -> tuple[list, list]:
+    """Compile the train (and predict) functions on two batches, then put weights and optimizer state back.
+
+    Returns ``(weights, optimizer_state)`` as they were before: pass them to :func:`fit_curve` to start
+    every seed from a reset model without compiling again. Introduced in notebook 12.
+    """
+    model.optimizer.build(model.trainable_variables)
+    weights, opt_state = model.get_weights(), _snapshot(model.optimizer.variables)
+    n = min(len(x), 2 * batch_size)
+    model.fit(x[:n], targets[:n], batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+    if x_eval is not None:
+        model.predict(x_eval[:batch_size], batch_size=batch_size, verbose=0)
+    model.set_weights(weights)
+    _assign(model.optimizer.variables, opt_state)
     _unalias(model)
-    return history, seconds, raw.values
+    return weights, opt_state
 
 
-def _accuracies(model, x_test, y_test, batch_size: int, key: str) -> dict:
-    """Test accuracy of the weights now in the model, without and with flip TTA, and the seconds it took:
-    ``accuracy_{key}``, ``accuracy_{key}_tta``, ``eval_seconds_{key}``."""
-    start = time.perf_counter()
-    out = {}
-    for tta in (False, True):
-        probs = tta_predict(model, x_test, batch_size=batch_size, flip=tta)
-        out[f"accuracy_{key}" + ("_tta" if tta else "")] = float(np.mean(probs.argmax(-1) == y_test))
-    out[f"eval_seconds_{key}"] = time.perf_counter() - start
+def fit_curve(model, x, targets, x_eval, y_eval, epochs: int, batch_size: int, tta: bool = False) -> dict:
+    """Train ``epochs`` epochs (whole batches only), scoring ``(x_eval, y_eval)`` after each.
+
+    Each epoch is one ``fit`` call, timed in CPU seconds of this process and in
+    wall seconds; the evaluation between epochs is not timed. Returns lists
+    ``epoch``, ``cpu_seconds`` and ``wall_seconds`` (cumulative), ``accuracy``
+    (with flip TTA if ``tta``), ``loss`` (the training loss the model minimises)
+    and ``eval_loss`` (plain cross-entropy on the eval set, comparable between
+    models trained with and without label smoothing). Introduced in notebook 12.
+    """
+    epochs, batch_size = checks.positive_int(epochs, "epochs"), checks.positive_int(batch_size, "batch_size")
+    n = len(x) // batch_size * batch_size
+    y_eval = np.asarray(y_eval).astype(np.int64)
+    out = {k: [] for k in ("epoch", "cpu_seconds", "wall_seconds", "accuracy", "loss", "eval_loss")}
+    cpu = wall = 0.0
+    for epoch in range(1, epochs + 1):
+        c0, w0 = time.process_time(), time.perf_counter()
+        history = model.fit(x[:n], targets[:n], batch_size=batch_size, epochs=1, shuffle=True, verbose=0)
+        cpu += time.process_time() - c0
+        wall += time.perf_counter() - w0
+        probs = _eval_probs(model, x_eval, batch_size, tta)
+        out["epoch"].append(epoch)
+        out["cpu_seconds"].append(cpu)
+        out["wall_seconds"].append(wall)
+        out["accuracy"].append(float(np.mean(probs.argmax(-1) == y_eval)))
+        out["loss"].append(float(history.history["loss"][-1]))
+        out["eval_loss"].append(float(-np.mean(np.log(probs[np.arange(len(y_eval)), y_eval] + 1e-12))))
     return out
 
 
-def _score(model, raw_weights, ema_on: bool, x_test, y_test, batch_size: int) -> dict:
-    """Score the trained model with its raw weights (``*_plain``) and, with EMA on, the EMA weights ``fit``
-    left in it (``*_ema``, left in the model afterwards); ``ema_weight_change`` is their relative L2 distance
-    (0 without EMA)."""
-    if not ema_on:
-        return {**_accuracies(model, x_test, y_test, batch_size, "plain"), "ema_weight_change": 0.0}
-    ema_weights = _snapshot(model.trainable_variables)
-    scores = _accuracies(model, x_test, y_test, batch_size, "ema")
-    _assign(model.trainable_variables, raw_weights)
-    scores.update(_accuracies(model, x_test, y_test, batch_size, "plain"))
-    _assign(model.trainable_variables, ema_weights)
-    diff = np.sqrt(sum(float(np.sum((a - b) ** 2)) for a, b in zip(ema_weights, raw_weights)))
-    scores["ema_weight_change"] = diff / np.sqrt(sum(float(np.sum(b**2)) for b in raw_weights))
-    return scores
+def _eval_probs(model, x, batch_size: int, tta: bool):
+    if model.layers[-1].name == "logits":  # the speed-run net returns logits
+        return tta_predict(model, x, batch_size=max(batch_size, 500), flip=tta)
+    return np.asarray(model.predict(x, batch_size=max(batch_size, 500), verbose=0), np.float32)
 
 
-def train(
-    recipe: Recipe,
-    x_train,
-    y_train,
-    x_test,
-    y_test,
-    num_classes: int = 10,
-    seed: int = 0,
-    verbose: int = 0,
-    keep_model: bool = False,
-) -> dict:
-    """Train the speed-run net with ``recipe`` and measure it the way the records do.
+def time_to(curve: dict, target: float, key: str = "cpu_seconds") -> float:
+    """The first cumulative time in ``curve`` (from :func:`fit_curve`) at which its accuracy reached
+    ``target``; ``inf`` if it never did. Introduced in notebook 12."""
+    for seconds, accuracy in zip(curve[key], curve["accuracy"], strict=True):
+        if accuracy >= target:
+            return float(seconds)
+    return float("inf")
 
-    Images must be normalised already (:func:`normalize_images`); labels are int
-    class ids. The training set is cut to whole batches. A warm-up (one short
-    ``fit`` and a ``predict``) compiles everything first; then weights and
-    optimizer state are restored and ``fit`` is timed (data already in memory).
-    Returns a dict:
 
-    * ``steps``, ``train_seconds`` (the timed ``fit``), ``warmup_seconds``,
-      ``images_per_second``, ``loss_first``/``loss_last`` (epoch means);
-    * ``accuracy_plain``/``accuracy_plain_tta`` (the raw weights, without/with
-      flip TTA) and ``eval_seconds_plain``; with the recipe's "ema" also
-      ``accuracy_ema``/``accuracy_ema_tta``/``eval_seconds_ema`` (the EMA weights);
-    * ``ema_weight_change``: relative L2 distance between EMA and raw weights
-      (0 without EMA);
-    * ``accuracy``: the recipe's own, with its EMA and TTA switches;
-    * ``model`` (holding the EMA weights when EMA is on) if ``keep_model``.
+def run(recipe: Recipe, data, seeds: Iterable[int] = (0,), num_classes: int = 10, model=None, whitening=None):
+    """Train the recipe once per seed on one compiled model (compiled once, reset between seeds).
 
-    Introduced in notebook 12.
+    ``data`` is ``(x_train, y_train, x_eval, y_eval)`` (normalised images, int labels).
+    ``model`` reuses a net from :func:`build` compiled for the same schedule and
+    epochs; ``whitening`` reuses filters from :func:`whitening_filters`. Returns
+    ``(results, model)``: one :func:`fit_curve` dict per seed (its accuracies with
+    flip TTA if the recipe uses it), plus ``seed``, ``final`` (the last epoch's
+    accuracy), ``accuracy_plain`` and ``accuracy_tta`` (the last epoch without and
+    with TTA); and the model, for the next call. Introduced in notebook 12.
     """
-    if not isinstance(recipe, Recipe):
-        raise TypeError(f"Expected a lib.speedrun.Recipe. Received: {type(recipe).__name__}")
-    num_classes = checks.num_classes(num_classes)
-    x_train, y_train, x_test, y_test = _check_data(x_train, y_train, x_test, y_test, recipe.batch_size)
-    targets = np.eye(num_classes, dtype=np.float32)[y_train]  # the loss applies the smoothing
-    total_steps = len(x_train) // recipe.batch_size * recipe.epochs
-    model = _compiled_net(recipe, x_train.shape[1:], num_classes, total_steps, seed)
-    warmup_seconds = _warm_up(model, x_train, targets, x_test, recipe.batch_size)
-    history, train_seconds, raw_weights = _timed_fit(model, x_train, targets, recipe, verbose)
-    out = {
-        "steps": total_steps,
-        "train_seconds": train_seconds,
-        "warmup_seconds": warmup_seconds,
-        "images_per_second": total_steps * recipe.batch_size / train_seconds,
-        "loss_first": float(history.history["loss"][0]),
-        "loss_last": float(history.history["loss"][-1]),
-        **_score(model, raw_weights, recipe.uses("ema"), x_test, y_test, recipe.batch_size),
-    }
-    out["accuracy"] = out[
-        "accuracy_" + ("ema" if recipe.uses("ema") else "plain") + ("_tta" if recipe.uses("tta") else "")
-    ]
-    if keep_model:
-        out["model"] = model
-    return out
-
-
-# --------------------------------------------------------------------------- #
-# The ablation
-# --------------------------------------------------------------------------- #
-def variant_names(tricks: Iterable[str]) -> list[str]:
-    """Rows of a leave-one-out ablation: ``"all tricks"``, then ``"- trick"`` for each. Introduced in notebook 12."""
-    return ["all tricks"] + [f"- {t}" for t in sorted(_check_tricks(tricks), key=TRICKS.index)]
-
-
-def ablate(
-    recipe: Recipe,
-    data,
-    tricks: Iterable[str] = TRICKS,
-    seeds: Iterable[int] = (0,),
-    num_classes: int = 10,
-    verbose: int = 0,
-) -> list[dict]:
-    """Leave-one-out ablation: the full recipe, then each trick in ``tricks`` switched off.
-
-    ``data`` is ``(x_train, y_train, x_test, y_test)`` (normalised). Tricks that act
-    at evaluation ("ema", "tta") are scored on the full recipe's models, with no
-    extra training. Returns one row per variant: ``variant``, ``accuracies`` (one per
-    seed), ``trained`` (False for the evaluation-only rows) and the means over
-    ``seeds`` of :func:`train`'s ``accuracy``, ``train_seconds``, ``warmup_seconds``,
-    ``loss_first``, ``loss_last`` and ``ema_weight_change``.
-    Unknown trick names raise ``ValueError``. Introduced in notebook 12.
-    """
-    tricks = sorted(_check_tricks(tricks), key=TRICKS.index)
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("Expected at least one seed. Received: seeds=[]")
+    x_train, y_train, x_eval, y_eval = data
+    y_train = np.asarray(y_train).astype(np.int64)
+    steps = len(x_train) // recipe.batch_size
+    if steps == 0:
+        raise ValueError(f"Expected at least batch_size={recipe.batch_size} training images. Received: {len(x_train)}")
+    if whitening is None:
+        whitening = whitening_filters(x_train, recipe.whiten_patch)
+    targets = smooth_labels(y_train, num_classes, recipe.label_smoothing if recipe.uses("label_smoothing") else 0.0)
+    if model is None:
+        model = build(recipe, x_train.shape[1:], steps, num_classes, seeds[0])
+        warm_up(model, x_train, targets, recipe.batch_size, x_eval)
+    out = []
+    for seed in seeds:
+        model.set_weights(_net(recipe, x_train.shape[1:], num_classes, seed).get_weights())
+        _assign(model.optimizer.variables, [np.zeros_like(v) for v in _snapshot(model.optimizer.variables)])
+        switch(model, recipe, whitening)
+        _unalias(model)
+        keras.utils.set_random_seed(seed)
+        use_tta = recipe.uses("tta")
+        curve = fit_curve(model, x_train, targets, x_eval, y_eval, recipe.epochs, recipe.batch_size, tta=use_tta)
+        other = float(np.mean(tta_predict(model, x_eval, 500, flip=not use_tta).argmax(-1) == np.asarray(y_eval)))
+        last = curve["accuracy"][-1]
+        curve.update(
+            seed=seed, final=last, accuracy_plain=other if use_tta else last, accuracy_tta=last if use_tta else other
+        )
+        out.append(curve)
+    return out, model
+
+
+def ablate(
+    recipe: Recipe, data, tricks: Iterable[str] = TRICKS, seeds: Iterable[int] = (0,), num_classes=10, full=None
+):
+    """Leave-one-out ablation: the full recipe, then each trick in ``tricks`` switched off, same seeds.
+
+    Two compiled models serve every row (with and without the schedule); "tta"
+    acts at evaluation, so its row scores the full recipe's own models without
+    it. ``full`` reuses :func:`run`'s ``(results, model)`` of the full recipe on the same data and seeds.
+    Returns ``(rows, runs)``: one row per variant (``variant``,
+    ``accuracies`` per seed, their ``mean`` and ``std``, the mean training
+    ``cpu_seconds``, ``eval_loss``) and the :func:`run` results by variant.
+    Introduced in notebook 12.
+    """
+    tricks = sorted(_check_tricks(tricks), key=TRICKS.index)
     missing = [t for t in tricks if not recipe.uses(t)]
     if missing:
-        raise ValueError(
-            f"Expected the recipe to use every trick it ablates. Received tricks not in the recipe: {missing!r}"
-        )
-    x_train, y_train, x_test, y_test = data
-
-    def run(r):
-        return [
-            train(r, x_train, y_train, x_test, y_test, num_classes=num_classes, seed=s, verbose=verbose) for s in seeds
-        ]
-
-    def row(name, runs, acc_key="accuracy", trained=True):
-        accs = [r[acc_key] for r in runs]
-        return {
-            "variant": name,
-            "accuracy": float(np.mean(accs)),
-            "accuracies": accs,
-            "train_seconds": float(np.mean([r["train_seconds"] for r in runs])),
-            "loss_first": float(np.mean([r["loss_first"] for r in runs])),
-            "loss_last": float(np.mean([r["loss_last"] for r in runs])),
-            "trained": trained,
-            "ema_weight_change": float(np.mean([r["ema_weight_change"] for r in runs])),
-            "warmup_seconds": float(np.mean([r["warmup_seconds"] for r in runs])),
-        }
-
-    full = run(recipe)
-    tta = "_tta" if recipe.uses("tta") else ""
-    rows = [row("all tricks", full)]
+        raise ValueError(f"Expected the recipe to use every trick it ablates. Received tricks not in it: {missing!r}")
+    seeds = list(seeds)
+    whitening = whitening_filters(data[0], recipe.whiten_patch)
+    full, model = full if full is not None else run(recipe, data, seeds, num_classes, whitening=whitening)
+    runs = {"full recipe": full}
     for trick in tricks:
-        if trick == "ema":
-            rows.append(row("- ema", full, f"accuracy_plain{tta}", trained=False))
-        elif trick == "tta":
-            rows.append(row("- tta", full, "accuracy_ema" if recipe.uses("ema") else "accuracy_plain", trained=False))
-        else:
-            rows.append(row(f"- {trick}", run(recipe.without(trick))))
-    return rows
+        if trick == "schedule":
+            runs["- schedule"] = run(recipe.without(trick), data, seeds, num_classes, whitening=whitening)[0]
+        elif trick != "tta":
+            runs[f"- {trick}"] = run(recipe.without(trick), data, seeds, num_classes, model, whitening)[0]
+    rows = []
+    for name, results in runs.items():
+        rows.append(_row(name, results, "final"))
+        if name == "full recipe" and "tta" in tricks:
+            rows.append(_row("- tta", results, "accuracy_plain"))
+    return rows, runs
+
+
+def _row(name, results, key):
+    accs = [r[key] for r in results]
+    return {
+        "variant": name,
+        "accuracies": accs,
+        "mean": float(np.mean(accs)),
+        "std": float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0,
+        "cpu_seconds": float(np.mean([r["cpu_seconds"][-1] for r in results])),
+        "eval_loss": float(np.mean([r["eval_loss"][-1] for r in results])),
+    }
 
 
 # --------------------------------------------------------------------------- #
-# Benchmark
+# Benchmarks
 # --------------------------------------------------------------------------- #
 def device_name() -> str:
     """The accelerator Keras's backend will use, in words ("GPU: ...", or "CPU"). Introduced in notebook 12."""
@@ -521,91 +520,124 @@ def device_name() -> str:
 
         gpus = tf.config.list_physical_devices("GPU")
         return f"GPU: {', '.join(g.name for g in gpus)} (tensorflow)" if gpus else "CPU (tensorflow)"
-    if backend == "torch":
-        import torch
-
-        return f"GPU: {torch.cuda.get_device_name(0)} (torch)" if torch.cuda.is_available() else "CPU (torch)"
     return f"CPU ({backend})"
 
 
-def _on_gpu() -> bool:
-    return device_name().startswith("GPU")
+def step_time(model, x, targets, batch_size: int, steps: int) -> dict:
+    """CPU and wall milliseconds per training step of a compiled (warmed-up) ``model``: one ``fit`` epoch of
+    ``steps`` batches; the weights and optimizer state are put back afterwards. Introduced in notebook 12."""
+    steps, batch_size = checks.positive_int(steps, "steps"), checks.positive_int(batch_size, "batch_size")
+    n = steps * batch_size
+    x, targets = np.resize(x, (n, *np.shape(x)[1:])), np.resize(targets, (n, *np.shape(targets)[1:]))
+    weights, opt_state = model.get_weights(), _snapshot(model.optimizer.variables)
+    c0, w0 = time.process_time(), time.perf_counter()
+    model.fit(x, targets, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    model.set_weights(weights)
+    _assign(model.optimizer.variables, opt_state)
+    _unalias(model)
+    return {
+        "cpu_ms_per_step": 1e3 * cpu / steps,
+        "wall_ms_per_step": 1e3 * wall / steps,
+        "images_per_cpu_second": n / cpu,
+    }
 
 
 def bench(
-    batch: int = 512,
+    x,
+    y,
+    recipe: Recipe | None = None,
+    settings=(("float32", False), ("float32", True), ("mixed_bfloat16", False)),
     steps: int = 20,
-    width: int = 64,
-    policies=("float32", "mixed_bfloat16"),
-    jit=(True, False),
-    seed: int = 0,
+    num_classes: int = 10,
 ) -> list[dict]:
-    """Time training steps of the speed-run net on random CIFAR-shaped data (32x32x3, 10 classes).
+    """Time ``steps`` training steps of the recipe's net for each ``(policy, jit)`` in ``settings``.
 
-    For every dtype policy and jit setting: one warm-up ``fit`` epoch of ``steps``
-    batches (compilation), then a timed one. Returns rows with ``policy``, ``jit``,
-    ``seconds``, ``images_per_second``. Timings only: nothing is asserted.
-    Introduced in notebook 12.
+    Per setting: build and compile (timed: ``compile_cpu_seconds``, the first
+    ``fit`` included), then one timed ``fit`` epoch of ``steps`` batches.
+    Returns rows with ``policy``, ``jit``, ``compile_cpu_seconds``,
+    ``cpu_ms_per_step``, ``wall_ms_per_step``, ``images_per_cpu_second``.
+    Timings only: nothing is asserted. Introduced in notebook 12.
     """
-    batch, steps, width = (checks.positive_int(v, n) for n, v in (("batch", batch), ("steps", steps), ("width", width)))
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((batch * steps, 32, 32, 3)).astype(np.float32)
-    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch * steps)]
+    recipe = recipe or Recipe()
+    steps = checks.positive_int(steps, "steps")
+    n = steps * recipe.batch_size
+    x = np.resize(np.asarray(x, np.float32), (n, *np.shape(x)[1:]))
+    targets = np.eye(num_classes, dtype=np.float32)[np.resize(np.asarray(y).astype(np.int64), n)]
     rows = []
-    for policy in policies:
-        for use_jit in jit:
-            recipe = Recipe(
-                width=width,
-                batch_size=batch,
-                epochs=1,
-                mixed_policy=policy if policy != "float32" else "mixed_bfloat16",
-            )
-            model = _fresh_net(policy, (32, 32, 3), 10, width, recipe.max_shift, seed)
-            model.compile(
-                optimizer=make_optimizer(recipe, steps),
-                jit_compile=use_jit,
-                loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2),
-            )
-            model.fit(x[: 2 * batch], y[: 2 * batch], batch_size=batch, epochs=1, verbose=0)  # compile
-            _unalias(model)
-            start = time.perf_counter()
-            model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False)
-            seconds = time.perf_counter() - start
-            rows.append(
-                {"policy": policy, "jit": use_jit, "seconds": seconds, "images_per_second": batch * steps / seconds}
-            )
+    for policy, jit in settings:
+        r = dataclasses.replace(recipe, policy=policy, jit=bool(jit), epochs=1)
+        c0 = time.process_time()
+        model = build(r, x.shape[1:], steps, num_classes)
+        warm_up(model, x, targets, r.batch_size)
+        compile_cpu = time.process_time() - c0
+        rows.append(
+            {"policy": policy, "jit": bool(jit), "compile_cpu_seconds": compile_cpu}
+            | step_time(model, x, targets, r.batch_size, steps)
+        )
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m lib.speedrun bench [--batch 512] [--steps 20] [--width 64] [--policies ...] [--no-eager]``.
+def race(
+    recipe: Recipe | None = None,
+    target: float = 0.92,
+    baseline_epochs: int = 15,
+    baseline_batch: int = 128,
+    train_size: int | None = None,
+    seed: int = 0,
+) -> dict:
+    """The benchmark of issue 18: the recipe's time to ``target`` Fashion-MNIST test accuracy vs the
+    baseline's (keras-io's convnet with Adam, batch 128, up to ``baseline_epochs`` epochs), one run each on
+    this machine, all 60,000 training images (or ``train_size``), compilation not timed.
 
-    Introduced in notebook 12.
+    Returns ``{"recipe": curve, "baseline": curve, "recipe_cpu_seconds", "baseline_cpu_seconds",
+    "recipe_wall_seconds", "baseline_wall_seconds", "ratio_cpu", "ratio_wall", "device"}`` (times to
+    target; a ratio above 1 means the recipe is faster). For ``harness/bench.py`` and ``python -m
+    lib.speedrun race``. Introduced in notebook 12.
     """
+    from lib import data as datasets
+
+    recipe = recipe or Recipe(width=16, epochs=8, batch_size=256, learning_rate=0.2)
+    ds = datasets.load("fashion_mnist", train_size=train_size, seed=seed)
+    x_train, x_test = normalize_images(ds.x_train, ds.x_test)
+    y_train, y_test = ds.y_train, ds.y_test
+    recipe_curve = run(recipe, (x_train, y_train, x_test, y_test), seeds=[seed])[0][0]
+    keras.utils.set_random_seed(seed)
+    model = baseline_model(x_train.shape[1:], 10)
+    targets = np.eye(10, dtype=np.float32)[y_train]
+    warm_up(model, ds.x_train, targets, baseline_batch, ds.x_test)
+    baseline_curve = fit_curve(model, ds.x_train, targets, ds.x_test, y_test, baseline_epochs, baseline_batch)
+    out = {"recipe": recipe_curve, "baseline": baseline_curve, "device": device_name()}
+    for clock in ("cpu", "wall"):
+        r, b = time_to(recipe_curve, target, f"{clock}_seconds"), time_to(baseline_curve, target, f"{clock}_seconds")
+        out[f"recipe_{clock}_seconds"], out[f"baseline_{clock}_seconds"] = r, b
+        out[f"ratio_{clock}"] = b / r if np.isfinite(r) else 0.0
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lib.speedrun bench|race ...`` (see the module docstring). Introduced in notebook 12."""
     parser = argparse.ArgumentParser(prog="python -m lib.speedrun", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    b = sub.add_parser("bench", help="images/s of training steps: float32 vs mixed precision, jit on vs off")
-    b.add_argument("--batch", type=int, default=512)
+    b = sub.add_parser("bench", help="ms per training step: float32 vs mixed precision, jit on vs off")
+    b.add_argument("--batch", type=int, default=128)
     b.add_argument("--steps", type=int, default=20)
-    b.add_argument("--width", type=int, default=64)
-    b.add_argument(
-        "--policies",
-        nargs="+",
-        default=None,
-        help="dtype policies (default: float32 and mixed_bfloat16 on a GPU, float32 on a CPU)",
-    )
-    b.add_argument("--no-eager", action="store_true", help="skip the jit-off rows (slow, above all on JAX)")
+    b.add_argument("--width", type=int, default=16)
+    r = sub.add_parser("race", help="time to a test accuracy: the recipe vs keras-io's convnet with Adam")
+    r.add_argument("--target", type=float, default=0.92)
+    r.add_argument("--train-size", type=int, default=None)
     args = parser.parse_args(argv)
-    import keras
-
-    device = device_name()
-    policies = args.policies or (("float32", "mixed_bfloat16") if device.startswith("GPU") else ("float32",))
-    print(f"backend={keras.backend.backend()} | keras {keras.__version__} | device: {device}")
-    print(f"speed-run net width {args.width}, batch {args.batch}, {args.steps} timed steps, random 32x32x3 data")
-    rows = bench(args.batch, args.steps, args.width, policies=policies, jit=(True,) if args.no_eager else (True, False))
     from lib.viz import table
 
-    print(table(rows))
+    print(f"backend={keras.backend.backend()} | keras {keras.__version__} | device: {device_name()}")
+    if args.command == "bench":
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((args.batch, 28, 28, 1)).astype(np.float32)
+        y = rng.integers(0, 10, args.batch)
+        print(table(bench(x, y, Recipe(width=args.width, batch_size=args.batch), steps=args.steps)))
+    else:
+        out = race(target=args.target, train_size=args.train_size)
+        print(table([{k: v for k, v in out.items() if not isinstance(v, dict)}]))
     return 0
 
 

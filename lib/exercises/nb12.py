@@ -7,101 +7,113 @@ from __future__ import annotations
 
 import numpy as np
 
-from lib.exercises import (
-    Wrong,
-    exercise,
-    expect_close,
-    expect_equal,
-    expect_shape,
-    expect_true,
-    is_number,
-)
+from lib.exercises import Wrong, exercise, expect_close, expect_equal, expect_true, is_number
 
 
-@exercise("12.1", "Parameters of a residual block")
-def _residual_params(params_1, trainable_1):
-    import keras
+def _test_images(seed: int = 0, n: int = 64, size: int = 12) -> np.ndarray:
+    """Smooth random grey images: neighbouring pixels correlated, as in photos."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, size + 2, size + 2))
+    x = (x[:, :-2, :-2] + x[:, 1:-1, 1:-1] + x[:, 2:, 2:] + x[:, 1:-1, :-2] + x[:, :-2, 1:-1]) / 5
+    return x[..., None].astype("float32")
 
-    from lib.models.resnet9 import residual_block
 
-    x = keras.Input((16, 16, 128))
-    model = keras.Model(x, residual_block(x, 128, "ex"))
-    trainable = int(sum(np.prod(v.shape) for v in model.trainable_variables))
-    for name, value in (("params_1", params_1), ("trainable_1", trainable_1)):
-        expect_true(is_number(value), f"{name}: expected a whole number, received {type(value).__name__}.")
-    if params_1 == trainable:
+def _zca(images, eps):
+    patches = np.lib.stride_tricks.sliding_window_view(images[..., 0], (3, 3), axis=(1, 2)).reshape(-1, 9)
+    lam, vecs = np.linalg.eigh(np.cov(patches.astype(np.float64), rowvar=False))
+    return (vecs @ np.diag(1 / np.sqrt(lam + eps)) @ vecs.T).reshape(3, 3, 1, 9), lam, vecs
+
+
+@exercise("12.1", "Implement ZCA whitening")
+def _zca_whitening(zca_kernel_1):
+    expect_true(callable(zca_kernel_1), "zca_kernel_1: expected a function zca_kernel_1(images, eps).")
+    images = _test_images()
+    want, lam, vecs = _zca(images, 0.01)
+    got = np.asarray(zca_kernel_1(images, 0.01), dtype=np.float64)
+    if got.shape != (3, 3, 1, 9):
+        raise Wrong(f"zca_kernel_1: expected a kernel of shape (3, 3, 1, 9). Received shape {got.shape}.")
+    matrix = got.reshape(9, 9)
+    pca = vecs / np.sqrt(lam + 0.01)
+    if np.allclose(np.abs(matrix), np.abs(pca), rtol=1e-3, atol=1e-6) and not np.allclose(matrix, matrix.T):
         raise Wrong(
-            f"params_1: received {params_1}, the trainable count only. Expected all {model.count_params()} "
-            "numbers: each BatchNorm also keeps a moving mean and variance (2 x 128, not trained)."
+            "zca_kernel_1: received PCA whitening, V diag(1/sqrt(lam + eps)). ZCA rotates back into pixel space: "
+            "multiply by V^T on the right, so the kernel matrix is symmetric."
         )
-    expect_equal(
-        "all numbers in the block (params_1)",
-        params_1,
-        model.count_params(),
-        hint="two 3x3 convolutions of 128 -> 128 channels without bias, plus 4 x 128 per BatchNorm.",
-    )
-    expect_equal(
-        "trainable numbers (trainable_1)", trainable_1, trainable, hint="BatchNorm trains gamma and beta: 2 x 128 each."
-    )
-
-
-@exercise("12.2", "How much an old step counts in the EMA")
-def _ema_weight(weight_2):
-    expect_true(is_number(weight_2), f"weight_2: expected a number, received {type(weight_2).__name__}.")
-    decay, k, steps = 0.99, 10, 100
-    # the EMA's response to a unit impulse in the weights k steps before the end
-    values = np.zeros(steps + 1)
-    values[steps - k] = 1.0
-    average = 0.0
-    for v in values[1:]:
-        average = decay * average + (1 - decay) * v
-    if np.isclose(weight_2, decay**k, rtol=1e-4):
-        raise Wrong(
-            f"weight_2: received {weight_2:.6g} = d^k. Expected (1 - d) d^k: a new value enters with weight 1 - d."
-        )
+    no_eps = _zca(images, 1e-12)[0]
+    if np.allclose(got, no_eps, rtol=1e-3) and not np.allclose(got, want, rtol=1e-3):
+        raise Wrong("zca_kernel_1: received the kernel without eps. Divide by sqrt(lam + eps), eps = 0.01.")
     expect_close(
-        "weight of the weights 10 steps back in the EMA (d = 0.99)",
-        weight_2,
-        average,
-        rtol=1e-4,
-        hint="unroll a <- d a + (1 - d) w: the weights k steps back enter with (1 - d) and then shrink by d each step.",
-    )
-
-
-@exercise("12.3", "The learning rate at a step")
-def _lr_at_step(lr_3):
-    expect_true(is_number(lr_3), f"lr_3: expected a number, received {type(lr_3).__name__}.")
-    want = float(np.interp(600, [0, 200, 1000], [0.0, 0.4, 0.0]))
-    expect_close(
-        "learning rate at step 600 (peak 0.4, 200 warm-up steps, 1,000 steps in all)",
-        lr_3,
-        want,
-        rtol=1e-5,
-        hint="after the warm-up it falls linearly from 0.4 at step 200 to 0 at step 1,000.",
-    )
-
-
-@exercise("12.4", "A label-smoothed target")
-def _smoothed_target(target_4):
-    try:
-        got = np.asarray(target_4, dtype="float64")
-    except (TypeError, ValueError):
-        raise Wrong(f"target_4: expected 10 numbers, received {type(target_4).__name__}.") from None
-    expect_shape("target_4", got, (10,))
-    eps, k = 0.2, 10
-    want = np.full(k, eps / k)
-    want[3] += 1 - eps
-    wrong = np.full(k, eps / (k - 1))
-    wrong[3] = 1 - eps
-    if np.allclose(got, wrong, atol=1e-6):
-        raise Wrong(
-            "target_4: received eps/(K-1) off the true class and 1 - eps on it. Keras mixes the one-hot vector "
-            "with the uniform one: (1 - eps) * one_hot + eps / K, so the true class gets 1 - eps + eps/K."
-        )
-    expect_close(
-        "label-smoothed target for class 3 of 10, eps = 0.2",
+        "ZCA kernel of 3x3 patches (eps = 0.01) on the check's images",
         got,
         want,
-        atol=1e-6,
-        hint="(1 - eps) * one_hot + eps / K; it still sums to 1.",
+        rtol=1e-3,
+        atol=1e-5,
+        hint="take every 3x3 patch (stride 1, 'valid'), np.cov(..., rowvar=False), np.linalg.eigh, then "
+        "V diag(1/sqrt(lam + eps)) V^T reshaped to (3, 3, 1, 9).",
     )
+    return "correct: the kernel matrix is symmetric, and each filter is centred on its own pixel."
+
+
+@exercise("12.2", "The largest stable learning rate")
+def _largest_lr(largest_lr_2):
+    expect_true(callable(largest_lr_2), "largest_lr_2: expected a function largest_lr_2(X).")
+    X = np.hstack([_test_images(1, 50, 6).reshape(50, -1), np.ones((50, 1), "float32")]).astype(np.float64)
+    got = largest_lr_2(X)
+    expect_true(is_number(got), f"largest_lr_2(X): expected a number, received {type(got).__name__}.")
+    lam_max = np.linalg.eigvalsh(X.T @ X / len(X)).max()
+    want = 2 / lam_max
+    if np.isclose(got, 1 / lam_max, rtol=1e-3):
+        raise Wrong(
+            "largest_lr_2: received 1 / lambda_max, the rate that removes the top direction in one step. "
+            "Gradient descent still converges up to 2 / lambda_max (each step multiplies the error by 1 - lr lambda)."
+        )
+    if np.isclose(got, 2 / np.linalg.eigvalsh(X.T @ X).max(), rtol=1e-3):
+        raise Wrong("largest_lr_2: the loss averages over n examples: the Hessian is X^T X / n, not X^T X.")
+    expect_close(
+        "largest stable learning rate of gradient descent on the check's least-squares problem",
+        got,
+        want,
+        rtol=1e-3,
+        hint="the Hessian of (1/2n)||Xw - y||^2 is X^T X / n; the limit is 2 over its largest eigenvalue.",
+    )
+
+
+@exercise("12.3", "The floor of a smoothed loss")
+def _smoothed_floor(smoothed_floor_3):
+    import keras
+
+    expect_true(callable(smoothed_floor_3), "smoothed_floor_3: expected a function smoothed_floor_3(eps, k).")
+    for eps, k in ((0.1, 10), (0.2, 10), (0.3, 2), (0.05, 100)):
+        q = np.full((1, k), eps / k, dtype=np.float64)
+        q[0, 0] += 1 - eps
+        floor = float(
+            keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=eps)(
+                np.eye(k)[[0]], np.log(q).astype("float32")
+            )
+        )
+        got = smoothed_floor_3(eps, k)
+        expect_true(is_number(got), f"smoothed_floor_3({eps}, {k}): expected a number, received {got!r}.")
+        if np.isclose(got, 0.0):
+            raise Wrong(
+                f"smoothed_floor_3({eps}, {k}): received 0, the floor of the plain loss. With smoothed targets q "
+                "the loss -sum q log p is smallest at p = q, where it equals the entropy of q."
+            )
+        expect_close(
+            f"lowest label-smoothed cross-entropy for eps = {eps}, K = {k}",
+            got,
+            floor,
+            rtol=1e-4,
+            hint="the entropy of the smoothed target: one class has 1 - eps + eps/K, the other K - 1 have eps/K.",
+        )
+
+
+@exercise("12.4", "Gradient accumulation: how many updates")
+def _updates(updates_4):
+    expect_true(is_number(updates_4), f"updates_4: expected a whole number, received {type(updates_4).__name__}.")
+    images, batch, accumulate = 512, 32, 4
+    if updates_4 == images // batch:
+        raise Wrong(
+            f"updates_4: received {updates_4}, the number of batches. With gradient_accumulation_steps=4 the "
+            "weights change once every 4 batches."
+        )
+    expect_equal("weight updates in one epoch", updates_4, images // batch // accumulate)

@@ -1,14 +1,15 @@
-"""Myrtle's ResNet-9, the network of the CIFAR-10 speed-run records, with its augmentation built in.
+"""The speed-run network: Myrtle's ResNet-9 at any width and input size, with a patch-whitening first layer
+and its augmentation built in.
 
-* :func:`conv_bn` - 3x3 convolution -> BatchNorm -> ReLU (then 2x2 max-pooling).
+* :func:`conv_bn` - 3x3 convolution -> (2x2 max-pooling) -> BatchNorm -> ReLU.
 * :func:`residual_block` - two of them around an identity shortcut.
-* :func:`speedrun_net` - prep, three stages and a scaled linear classifier
-  (Myrtle's ResNet-9 at base width 64), logits in float32 under any dtype policy.
+* :func:`speedrun_net` - an optional frozen patch-whitening convolution, prep,
+  three stages and a scaled linear classifier (Myrtle's ResNet-9 at base width
+  64), logits in float32 under any dtype policy.
 * :class:`RandomShiftFlip` - random crops (reflect padding) and flips done on
   the device, as the model's first layer (active in training only).
 
-:mod:`lib.speedrun` trains it with the records' recipe. Backend-agnostic
-(``keras.ops`` only).
+:mod:`lib.speedrun` trains it. Backend-agnostic (``keras.ops`` only).
 
 Introduced in notebook 12 (training fast).
 """
@@ -16,6 +17,7 @@ Introduced in notebook 12 (training fast).
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from lib import checks
 
@@ -25,14 +27,18 @@ __all__ = ["RandomShiftFlip", "conv_bn", "residual_block", "speedrun_net"]
 # --------------------------------------------------------------------------- #
 # The network
 # --------------------------------------------------------------------------- #
-def conv_bn(x, filters: int, name: str, pool: bool = False):
-    """3x3 convolution (no bias) -> BatchNorm -> ReLU, then 2x2 max-pooling if ``pool``.
+def conv_bn(x, filters: int, name: str, pool: bool = False, stride: int = 1):
+    """3x3 convolution (no bias) -> 2x2 max-pooling if ``pool`` -> BatchNorm -> ReLU.
 
-    The speed-run records' building block. Introduced in notebook 12.
+    The speed-run records' building block. Pooling comes before BatchNorm as in
+    Myrtle's ResNet-9: it saves three quarters of the BatchNorm work, but it is
+    *not* the same function as pooling after ReLU (BatchNorm's statistics are
+    taken over the pooled map, and a negative gamma flips which value is the
+    maximum); notebook 12 measures the difference. Introduced in notebook 12.
     """
     layers = keras.layers
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    if pool:  # pool before BN/ReLU (Myrtle): the same result for max-pool + ReLU, 4x less BN work
+    x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    if pool:
         x = layers.MaxPooling2D(2, name=f"{name}_pool")(x)
     x = layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x)
@@ -46,44 +52,70 @@ def residual_block(x, filters: int, name: str):
 
 
 def speedrun_net(
-    input_shape=(32, 32, 3),
+    input_shape=(28, 28, 1),
     num_classes: int = 10,
     width: int = 64,
     max_shift: int | None = 2,
     flip: bool = True,
+    whitening=None,
+    stem_stride: int = 1,
+    logit_scale: float = 0.125,
     seed=None,
     name: str = "speedrun_net",
 ):
     """Myrtle's ResNet-9 with base width ``width`` (64 in the original), augmentation built in.
 
-    prep conv_bn(w) -> conv_bn(2w)+pool + residual(2w) -> conv_bn(4w)+pool ->
-    conv_bn(8w)+pool + residual(8w) -> global max-pool -> Dense(num_classes) x 0.125,
+    [whiten] -> prep conv_bn(w) -> conv_bn(2w)+pool + residual(2w) -> conv_bn(4w)+pool ->
+    conv_bn(8w)+pool + residual(8w) -> global max-pool -> Dense(num_classes) x ``logit_scale`` (0.125),
     logits in float32 (also under a mixed-precision policy). With ``max_shift``
     not None, a :class:`RandomShiftFlip` layer first augments in training only.
-    Introduced in notebook 12.
+    ``whitening`` is a kernel ``(p, p, channels, filters)`` (for instance
+    :func:`lib.speedrun.whitening_filters`): the first layer is then a frozen
+    ``Conv2D`` named "whiten" holding it (the airbench / hlb-CIFAR10 idea).
+    ``stem_stride`` 2 makes the first convolution strided (a quarter of the
+    work everywhere after it). A stage pools only while its input is at least
+    6 pixels wide (28x28 Fashion-MNIST: 28 -> 14 -> 7 -> 3, or with stride 2:
+    14 -> 7 -> 3 -> 3). Introduced in notebook 12.
     """
     layers = keras.layers
     width = checks.positive_int(width, "width")
+    stride = checks.integer(stem_stride, "stem_stride", 1, 2)
     num_classes = checks.num_classes(num_classes)
-    shape = checks.image_shape(input_shape, channels=3)
-    if shape[0] % 8 or shape[1] % 8:
+    shape = checks.image_shape(input_shape)
+    if shape[0] < 8 or shape[1] < 8:
         raise ValueError(
-            f"Expected input_shape (H, W, 3) with H and W multiples of 8 (CIFAR-10: (32, 32, 3)). "
+            f"Expected input_shape (H, W, C) with H and W at least 8 (the net pools three times). "
             f"Received: input_shape={input_shape!r}"
         )
     inputs = keras.Input(shape, name="images")
     x = inputs
     if max_shift is not None:
         x = RandomShiftFlip(max_shift, flip=flip, seed=seed, name="augment")(x)
-    x = conv_bn(x, width, "prep")
-    x = conv_bn(x, 2 * width, "layer1", pool=True)
+    if whitening is not None:
+        kernel = np.asarray(whitening, dtype="float32")
+        if kernel.ndim != 4 or kernel.shape[0] != kernel.shape[1] or kernel.shape[2] != shape[2]:
+            raise ValueError(f"Expected a whitening kernel (p, p, {shape[2]}, filters). Received: shape {kernel.shape}")
+        conv = layers.Conv2D(
+            kernel.shape[-1],
+            kernel.shape[0],
+            padding="same",
+            use_bias=False,
+            kernel_initializer=keras.initializers.Constant(kernel),
+            strides=stride,
+            trainable=False,
+            name="whiten",
+        )
+        x = conv(x)
+        stride = 1
+    x = conv_bn(x, width, "prep", stride=stride)
+    x = conv_bn(x, 2 * width, "layer1", pool=x.shape[1] >= 6)
     x = residual_block(x, 2 * width, "res1")
-    x = conv_bn(x, 4 * width, "layer2", pool=True)
-    x = conv_bn(x, 8 * width, "layer3", pool=True)
+    x = conv_bn(x, 4 * width, "layer2", pool=x.shape[1] >= 6)
+    x = conv_bn(x, 8 * width, "layer3", pool=x.shape[1] >= 6)
     x = residual_block(x, 8 * width, "res3")
     x = layers.GlobalMaxPooling2D(name="global_pool")(x)
     x = layers.Dense(num_classes, use_bias=False, name="logits_dense")(x)
-    x = layers.Rescaling(0.125, name="logit_scale")(x)
+    x = layers.Rescaling(logit_scale, name="logit_scale")(x)
     outputs = layers.Activation("linear", dtype="float32", name="logits")(x)
     return keras.Model(inputs, outputs, name=name)
 
@@ -99,8 +131,9 @@ class RandomShiftFlip(keras.layers.Layer):
     a coin flip; only while training (``training=True``), otherwise the images
     pass through unchanged. Written with ``keras.ops`` so it runs inside the
     compiled training step on any backend: the crop of the padded image is a
-    product with one-hot row and column selection matrices. Introduced in
-    notebook 12.
+    product with one-hot row and column selection matrices. The non-trainable
+    scalar ``active`` (1) switches it off when set to 0, without compiling the
+    training step again (notebook 12's ablation). Introduced in notebook 12.
     """
 
     def __init__(self, max_shift: int = 2, flip: bool = True, seed=None, **kwargs):
@@ -120,6 +153,7 @@ class RandomShiftFlip(keras.layers.Layer):
                 f"Expected max_shift smaller than the image. Received: max_shift={self.max_shift}, "
                 f"input_shape={input_shape}"
             )
+        self.active = self.add_weight(shape=(), initializer="ones", trainable=False, name="active")
 
     def transform(self, images, shifts, flips):
         """Apply given shifts ((N, 2) ints in [-s, s]) and flips ((N,) bools): the deterministic part."""
@@ -148,7 +182,9 @@ class RandomShiftFlip(keras.layers.Layer):
         s = self.max_shift
         shifts = keras.random.randint((n, 2), -s, s + 1, seed=self.seed_generator) if s else ops.zeros((n, 2), "int32")
         flips = keras.random.uniform((n,), seed=self.seed_generator) < 0.5
-        return self.transform(inputs, shifts, flips)
+        return ops.cond(
+            ops.convert_to_tensor(self.active) > 0.5, lambda: self.transform(inputs, shifts, flips), lambda: inputs
+        )
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -101,3 +101,12 @@ def test_bench_cli_prints_a_table(capsys):
     assert bench.main(["conv", "--size", "8", "--in-channels", "2", "--out-channels", "2", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert "keras.ops.conv" in out and "winograd" in out and "max_abs_error" in out
+
+
+def test_race_is_opt_in_and_reports_both_clocks():
+    assert "race" in bench.PARTS and "race" not in bench.DEFAULT_PARTS  # many minutes: only with --only race
+    rows = bench.race_table(tiny=True)
+    assert [r["clock"] for r in rows] == ["cpu", "wall"]
+    for row in rows:
+        assert row["recipe_seconds"] > 0 and row["baseline_seconds"] > 0
+        assert row["ratio"] >= 0

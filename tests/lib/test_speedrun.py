@@ -55,46 +55,65 @@ def test_tta_averages_the_probabilities_of_image_and_mirror_image():
     np.testing.assert_allclose(p.sum(-1), 1, rtol=1e-5)
 
 
-def test_optimizer_nesterov_decoupled_weight_decay_and_ema():
-    opt = sr.make_optimizer(sr.Recipe(weight_decay=0.01), total_steps=100)
-    assert opt.nesterov and opt.use_ema and opt.weight_decay == pytest.approx(0.01)
-    assert isinstance(
-        opt.learning_rate if not callable(opt._learning_rate) else opt._learning_rate, sr.WarmupLinearDecay
-    )
-    plain = sr.make_optimizer(sr.Recipe().without("nesterov", "weight_decay", "ema", "schedule"), total_steps=10)
-    assert not plain.nesterov and not plain.use_ema and plain.weight_decay is None
-    assert float(plain.learning_rate) == pytest.approx(0.2)
+def test_whitening_filters_decorrelate_patches_and_raw_patch_filters_are_the_identity():
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal((40, 14, 14, 1))
+    x = (noise[:, :-1, :-1] + noise[:, 1:, 1:] + noise[:, 1:, :-1]).astype("float32")  # correlated neighbours
+    kernel = sr.whitening_filters(x, 3, eps=1e-6)
+    assert kernel.shape == (3, 3, 1, 9)
+    out = keras.ops.convert_to_numpy(keras.ops.conv(x, kernel, padding="valid")).reshape(-1, 9)
+    np.testing.assert_allclose(np.cov(out, rowvar=False), np.eye(9), atol=0.1)
+    raw = sr.raw_patch_filters(3, 1)
+    out = keras.ops.convert_to_numpy(keras.ops.conv(x, raw, padding="valid"))
+    np.testing.assert_allclose(out[..., 4], x[:, 1:-1, 1:-1, 0], rtol=1e-6)  # filter 4 copies the centre pixel
+    with pytest.raises(ValueError, match="patch_size"):
+        sr.whitening_filters(x, 20)
 
 
 def _tiny_data(n=64, size=8, seed=0):
     rng = np.random.default_rng(seed)
     y = np.arange(n) % 2
-    x = rng.normal(0, 0.3, (n, size, size, 3)).astype("float32")
-    x[y == 1, :, :, 0] += 1.0  # class 1 is redder
+    x = rng.normal(0, 0.3, (n, size, size, 1)).astype("float32")
+    x[y == 1, :, : size // 2, 0] += 1.0  # class 1 is brighter on the left
     return x, y
 
 
-def test_train_lowers_the_loss_and_reports_every_number():
+def test_run_reuses_one_model_across_seeds_and_ablate_reports_every_row():
     x, y = _tiny_data()
-    recipe = sr.Recipe(width=2, epochs=3, batch_size=16, learning_rate=0.1, ema_momentum=0.5).without(
-        "mixed_precision", "jit"
-    )
-    out = sr.train(recipe, x, y, x[:16], y[:16], num_classes=2, seed=0)
-    assert out["loss_last"] < out["loss_first"]
-    assert out["steps"] == 12
-    for key in ("accuracy", "accuracy_plain", "accuracy_plain_tta", "accuracy_ema", "accuracy_ema_tta"):
-        assert 0 <= out[key] <= 1
-    assert out["ema_weight_change"] > 0  # EMA weights differ from the raw ones
-    assert out["train_seconds"] > 0
+    recipe = sr.Recipe(width=2, epochs=2, batch_size=16, learning_rate=0.05)
+    results, model = sr.run(recipe, (x, y, x[:16], y[:16]), seeds=[0, 1], num_classes=2)
+    assert [r["seed"] for r in results] == [0, 1]
+    for r in results:
+        assert r["epoch"] == [1, 2] and r["cpu_seconds"][1] >= r["cpu_seconds"][0] >= 0
+        assert 0 <= r["accuracy_plain"] <= 1 and r["final"] == r["accuracy"][-1] == r["accuracy_tta"]
+        assert np.all(np.isfinite(r["loss"])) and np.all(np.isfinite(r["eval_loss"]))
+    assert sr.time_to(results[0], 0.0) == results[0]["cpu_seconds"][0] and sr.time_to(results[0], 1.01) == np.inf
+    rows, runs = sr.ablate(recipe, (x, y, x[:16], y[:16]), ["whitening", "tta"], [0], 2, full=(results[:1], model))
+    assert [r["variant"] for r in rows] == ["full recipe", "- tta", "- whitening"]
+    assert set(runs) == {"full recipe", "- whitening"}
+    assert float(keras.ops.convert_to_numpy(model.get_layer("augment").active)) == 1.0  # the full recipe last
 
 
-def test_ablate_rows_and_eval_only_tricks():
+def test_switch_sets_augmentation_and_first_layer_without_recompiling():
     x, y = _tiny_data()
-    recipe = sr.Recipe(width=2, epochs=1, batch_size=32, learning_rate=0.1).without("mixed_precision", "jit")
-    rows = sr.ablate(recipe, (x, y, x[:16], y[:16]), tricks=("tta", "ema"), num_classes=2)
-    assert [r["variant"] for r in rows] == ["all tricks", "- ema", "- tta"] == sr.variant_names(["tta", "ema"])
-    assert [r["trained"] for r in rows] == [True, False, False]  # EMA and TTA are scored on the same model
-    assert all(0 <= r["accuracy"] <= 1 for r in rows)
+    recipe = sr.Recipe(width=2, epochs=1, batch_size=16)
+    model = sr.build(recipe, x.shape[1:], 4, num_classes=2)
+    whitening = sr.whitening_filters(x, 3)
+    sr.switch(model, recipe.without("augment", "whitening"), whitening)
+    assert float(keras.ops.convert_to_numpy(model.get_layer("augment").active)) == 0.0
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.get_layer("whiten").kernel), sr.raw_patch_filters())
+    sr.switch(model, recipe, whitening)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.get_layer("whiten").kernel), whitening)
+
+
+def test_baseline_is_keras_io_convnet_and_fit_curve_times_each_epoch():
+    keras.utils.set_random_seed(0)
+    model = sr.baseline_model((28, 28, 1), 10)
+    assert model.count_params() == 34826  # keras-io's printed summary
+    x = np.random.default_rng(0).uniform(size=(32, 28, 28, 1)).astype("float32")
+    y = np.arange(32) % 10
+    curve = sr.fit_curve(model, x, np.eye(10, dtype="float32")[y], x, y, epochs=2, batch_size=16)
+    assert len(curve["accuracy"]) == 2 and curve["wall_seconds"][1] > curve["wall_seconds"][0]
 
 
 def test_bad_input_raises_clear_errors():
@@ -104,28 +123,32 @@ def test_bad_input_raises_clear_errors():
         sr.Recipe(width=-4)
     with pytest.raises(ValueError, match=r"unknown: \['cutmix'\]"):
         sr.Recipe().without("cutmix")
+    with pytest.raises(ValueError, match="jit"):
+        sr.Recipe(jit="sometimes")
     x, y = _tiny_data()
     with pytest.raises(ValueError, match="unknown"):
         sr.ablate(sr.Recipe(width=2, epochs=1, batch_size=32), (x, y, x, y), tricks=("dropout",))
-    with pytest.raises(ValueError, match="not in the recipe"):
-        sr.ablate(sr.Recipe(width=2, epochs=1, batch_size=32).without("ema"), (x, y, x, y), tricks=("ema",))
-    with pytest.raises(ValueError, match=r"Received: x_train of shape \(64, 8, 8\)"):
-        sr.train(sr.Recipe(width=2, epochs=1, batch_size=32), x[..., 0], y, x, y)
+    with pytest.raises(ValueError, match="not in it"):
+        sr.ablate(sr.Recipe(width=2, epochs=1, batch_size=32).without("tta"), (x, y, x, y), tricks=("tta",))
+    with pytest.raises(ValueError, match="at least batch_size=128"):
+        sr.run(sr.Recipe(width=2, epochs=1), (x, y, x, y))
+    with pytest.raises(ValueError, match="seed"):
+        sr.run(sr.Recipe(width=2, epochs=1, batch_size=16), (x, y, x, y), seeds=[])
     with pytest.raises(ValueError, match="warmup_steps"):
         sr.WarmupLinearDecay(0.1, total_steps=10, warmup_steps=10)
     with pytest.raises(ValueError, match="max_shift"):
         sr.Recipe(max_shift=-1)
-    with pytest.raises(ValueError, match=r"Expected num_classes to be an integer >= 2. Received: num_classes=1"):
-        sr.train(sr.Recipe(width=2, epochs=1, batch_size=32), x, y, x, y, num_classes=1)
     with pytest.raises(ValueError, match="smoothing"):
         sr.smooth_labels([0], 2, 1.5)
 
 
-def test_bench_and_device_name_run_on_the_active_backend(capsys):
+def test_bench_step_time_and_device_name_run_on_the_active_backend():
     assert sr.device_name()
-    rows = sr.bench(batch=8, steps=2, width=2, policies=("float32",), jit=(False,))
-    assert rows[0]["images_per_second"] > 0 and rows[0]["policy"] == "float32"
-    with pytest.raises(ValueError, match="batch"):
-        sr.bench(batch=0)
+    x, y = _tiny_data(32)
+    settings = [("float32", True)] if keras.backend.backend() == "jax" else [("float32", False)]
+    rows = sr.bench(x, y, sr.Recipe(width=2, batch_size=8), settings, steps=2, num_classes=2)
+    assert rows[0]["cpu_ms_per_step"] > 0 and rows[0]["policy"] == "float32"
+    with pytest.raises(ValueError, match="steps"):
+        sr.bench(x, y, steps=0)
     with pytest.raises(SystemExit):
         sr.main(["bench", "--batch", "many"])
