@@ -32,22 +32,12 @@ import math
 from lib import checks
 from lib.flops import conv_output_size
 
+# fmt: off
 __all__ = [
-    "POOL_MODES",
-    "Conv",
-    "Pool",
-    "GlobalPool",
-    "Flatten",
-    "Dense",
-    "BatchNorm",
-    "Elementwise",
-    "Row",
-    "walk",
-    "totals",
-    "format_table",
-    "min_input_size",
-    "to_keras",
+    "POOL_MODES", "Conv", "Pool", "GlobalPool", "Flatten", "Dense", "BatchNorm", "Elementwise", "Row", "walk",
+    "totals", "format_table", "min_input_size", "to_keras",
 ]
+# fmt: on
 
 
 def _padding(padding) -> str:

@@ -41,23 +41,13 @@ from keras import ops
 
 from lib import checks
 
+# fmt: off
 __all__ = [
-    "INPUT_NORMALIZATIONS",
-    "input_statistics",
-    "apply_input_normalization",
-    "batch_norm_forward",
-    "batch_norm_backward",
-    "BatchNorm",
-    "normalize",
-    "NORMALIZERS",
-    "WeightNormalization",
-    "spectral_norm",
-    "conv_operator_norm",
-    "CovariateShiftNoise",
-    "AdaIN",
-    "fold_batchnorm",
-    "folded_layer",
+    "INPUT_NORMALIZATIONS", "input_statistics", "apply_input_normalization", "batch_norm_forward",
+    "batch_norm_backward", "BatchNorm", "normalize", "NORMALIZERS", "WeightNormalization", "spectral_norm",
+    "conv_operator_norm", "CovariateShiftNoise", "AdaIN", "fold_batchnorm", "folded_layer",
 ]
+# fmt: on
 
 
 # ---------------------------------------------------------------------------

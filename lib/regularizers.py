@@ -31,19 +31,12 @@ from keras import ops
 
 from lib import checks
 
+# fmt: off
 __all__ = [
-    "l1_penalty",
-    "l2_penalty",
-    "l1_gradient",
-    "l2_gradient",
-    "adam_step",
-    "max_norm",
-    "bernoulli_kl",
-    "KLSparsity",
-    "dropout",
-    "StochasticDepth",
-    "survival_probabilities",
+    "l1_penalty", "l2_penalty", "l1_gradient", "l2_gradient", "adam_step", "max_norm", "bernoulli_kl", "KLSparsity",
+    "dropout", "StochasticDepth", "survival_probabilities",
 ]
+# fmt: on
 
 
 # --------------------------------------------------------------------------- #

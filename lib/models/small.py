@@ -39,22 +39,12 @@ import numpy as np
 
 from lib import anatomy, checks
 
+# fmt: off
 __all__ = [
-    "LeNetSubsampling",
-    "subsampling_net",
-    "lenet5_layers",
-    "lenet5",
-    "mnist_net_layers",
-    "mnist_net",
-    "deep_mlp",
-    "deep_cnn",
-    "tower_mlp",
-    "set_tower_weights",
-    "tower_loss",
-    "small_cnn",
-    "random_vgg",
-    "mnist_convnet",
+    "LeNetSubsampling", "subsampling_net", "lenet5_layers", "lenet5", "mnist_net_layers", "mnist_net", "deep_mlp",
+    "deep_cnn", "tower_mlp", "set_tower_weights", "tower_loss", "small_cnn", "random_vgg", "mnist_convnet",
 ]
+# fmt: on
 
 
 # ---------------------------------------------------------------------------

@@ -33,27 +33,13 @@ import numpy as np
 from lib import checks
 from lib.flops import same_padding
 
+# fmt: off
 __all__ = [
-    "convolve1d",
-    "conv1d_smooth",
-    "correlate2d",
-    "convolve2d",
-    "resolve_padding",
-    "pad_input",
-    "conv2d_direct",
-    "im2col",
-    "conv2d_im2col",
-    "conv2d_fft",
-    "conv2d_winograd",
-    "winograd_matrices",
-    "winograd_multiplications",
-    "conv2d",
-    "CONV2D_METHODS",
-    "pointwise_conv2d",
-    "depthwise_conv2d",
-    "separable_conv2d",
-    "conv2d_backward",
+    "convolve1d", "conv1d_smooth", "correlate2d", "convolve2d", "resolve_padding", "pad_input", "conv2d_direct",
+    "im2col", "conv2d_im2col", "conv2d_fft", "conv2d_winograd", "winograd_matrices", "winograd_multiplications",
+    "conv2d", "CONV2D_METHODS", "pointwise_conv2d", "depthwise_conv2d", "separable_conv2d", "conv2d_backward",
 ]
+# fmt: on
 
 
 # ---------------------------------------------------------------------------

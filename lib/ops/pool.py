@@ -32,18 +32,12 @@ import numpy as np
 from lib import checks
 from lib.flops import conv_output_size, same_padding
 
+# fmt: off
 __all__ = [
-    "POOL_MODES",
-    "pool_windows",
-    "pool2d",
-    "max_pool2d",
-    "average_pool2d",
-    "l2_pool2d",
-    "global_max_pool2d",
-    "global_average_pool2d",
-    "max_pool2d_argmax",
-    "max_pool2d_backward",
+    "POOL_MODES", "pool_windows", "pool2d", "max_pool2d", "average_pool2d", "l2_pool2d", "global_max_pool2d",
+    "global_average_pool2d", "max_pool2d_argmax", "max_pool2d_backward",
 ]
+# fmt: on
 
 #: The window reductions :func:`pool2d` knows.
 POOL_MODES = ("max", "average", "l2")
