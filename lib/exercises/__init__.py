@@ -56,6 +56,7 @@ __all__ = [
     "session_results",
     "expect_equal",
     "expect_close",
+    "expect_bool",
     "expect_true",
     "expect_shape",
 ]
@@ -443,6 +444,12 @@ def expect_close(what: str, received, expected, rtol: float = 1e-5, atol: float 
             err = float(np.max(np.abs(got - want)))
             detail = f"largest difference {err:.3g} (tolerance rtol={rtol:g}, atol={atol:g})"
         raise Wrong(f"{what}: {detail}." + (f" Hint: {hint}" if hint else ""))
+
+
+def expect_bool(name: str, received) -> None:
+    """``received`` is True or False (a Python or NumPy bool); the message names the answer ``name``."""
+    if not isinstance(received, (bool, np.bool_)):
+        raise Wrong(f"{name}: expected True or False, received {type(received).__name__} {received!r}.")
 
 
 def expect_shape(what: str, received, shape: tuple) -> None:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from lib.exercises import Wrong, exercise, expect_close, expect_equal, expect_true, is_number
+from lib.exercises import Wrong, exercise, expect_bool, expect_close, expect_equal, expect_true, is_number
 
 
 def _number(name, value, what="a number"):
@@ -259,10 +259,7 @@ def _rrelu_mean_slope(mean_train_slope_6, test_slope_6, equal_6):
         rtol=1e-6,
         hint="2 / (3 + 8), one over the mean of a.",
     )
-    expect_true(
-        isinstance(equal_6, (bool, np.bool_)),
-        f"equal_6: expected True or False, received {type(equal_6).__name__} {equal_6!r}.",
-    )
+    expect_bool("equal_6", equal_6)
     if equal_6:
         raise Wrong(
             f"equal_6: they differ: E[1/a] = {mean_slope:.4f} > 2/11 = {test:.4f}. By Jensen's inequality "

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from lib.exercises import Wrong, exercise, expect_close, expect_equal, expect_true, is_number
+from lib.exercises import Wrong, exercise, expect_bool, expect_close, expect_equal, expect_true, is_number
 
 
 def _number(name, value):
@@ -224,10 +224,7 @@ def _warm_up_too_large(threshold_4, growth_4, warmup_fixes_4):
         hint="path = optim.trajectory(optim.SGD(rate), optim.ravine(50), 50); abs(path[50, 1] / path[40, 1]); "
         "the warm-up rate is lambda t: 0.045 * min(1, (t + 1) / 20).",
     )
-    expect_true(
-        isinstance(warmup_fixes_4, (bool, np.bool_)),
-        f"warmup_fixes_4: expected True or False, received {warmup_fixes_4!r}.",
-    )
+    expect_bool("warmup_fixes_4", warmup_fixes_4)
     if warmup_fixes_4:
         raise Wrong(
             f"warmup_fixes_4: after the 20 warm-up steps the rate is 0.045 > 2/50 for good, and the steep direction "
