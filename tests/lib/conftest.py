@@ -21,6 +21,11 @@
   references they compare with (NumPy loops, SciPy) don't depend on the backend, the
   TensorFlow pass runs every case, and the whole grid on JAX costs minutes of CI time.
   ``CNN_COURSE_FULL_GRIDS=1`` runs them all.
+* Tests whose subject doesn't depend on the backend run in the TensorFlow pass only: the files in
+  ``BACKEND_INDEPENDENT_FILES`` (argument checks, data files, counting, tables, figures, the
+  package's own layout) and tests marked ``@pytest.mark.backend_independent("why")`` (file and
+  network handling, benchmark rows, a test that itself starts a JAX process). Outside TensorFlow
+  they are deselected, like the sampled grid cases; ``CNN_COURSE_FULL_GRIDS=1`` runs them too.
 """
 
 import contextlib
@@ -62,9 +67,25 @@ GRID_TESTS = {
 }
 GRID_SAMPLE = 4
 
+#: Test files whose subject is the same on every backend (NumPy checks and counts, files, tables, figures).
+BACKEND_INDEPENDENT_FILES = {
+    "test_checks.py",
+    "test_data.py",
+    "test_data_fashion_mnist.py",
+    "test_flops.py",
+    "test_package.py",
+    "test_report.py",
+    "test_timing_and_tables.py",
+    "test_viz.py",
+}
+
 
 def _sampled_out(item) -> bool:
-    if item.originalname not in GRID_TESTS or os.environ.get("CNN_COURSE_FULL_GRIDS") == "1":
+    if os.environ.get("CNN_COURSE_FULL_GRIDS") == "1":
+        return False
+    if item.path.name in BACKEND_INDEPENDENT_FILES or item.get_closest_marker("backend_independent"):
+        return True
+    if item.originalname not in GRID_TESTS:
         return False
     return zlib.crc32(item.nodeid.encode()) % GRID_SAMPLE != 0
 

@@ -128,6 +128,7 @@ def test_decode_predictions_orders_by_probability():
     assert [i for i, _, _ in decoded[0]] == [7, 9] and decoded[1][0][1] == "espresso"
 
 
+@pytest.mark.backend_independent("file and network handling")
 def test_nothing_touches_the_network(block_network):
     pretrained.efficientnet_lite0(include_top=False, input_shape=(64, 64, 3))
     pretrained.vgg16_hed(input_shape=(64, 64, 3))

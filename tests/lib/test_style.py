@@ -248,6 +248,7 @@ def test_errors_unknown_layers(extractor):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
+@pytest.mark.backend_independent("starts its own JAX process: the JAX pass runs this module's tests on JAX anyway")
 def test_transfer_runs_on_jax_backend():
     code = textwrap.dedent("""
         import numpy as np, keras

@@ -253,6 +253,7 @@ def test_bad_configurations_raise(call, match):
         call()
 
 
+@pytest.mark.backend_independent("the rows of a benchmark table; the models' forward passes are tested above")
 def test_zoo_benchmark_rows():
     rows = zoo.zoo_benchmark(names=("mobilenet", "cifar_resnet"), input_size=32, repeats=1)
     assert [r["model"] for r in rows] == ["mobilenet", "cifar_resnet"]
