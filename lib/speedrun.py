@@ -53,6 +53,7 @@ __all__ = [
     "run",
     "smooth_labels",
     "step_time",
+    "sweep_learning_rates",
     "switch",
     "time_to",
     "tta_predict",
@@ -369,7 +370,9 @@ def warm_up(model, x, targets, batch_size: int, x_eval=None) -> tuple[list, list
     return weights, opt_state
 
 
-def fit_curve(model, x, targets, x_eval, y_eval, epochs: int, batch_size: int, tta: bool = False) -> dict:
+def fit_curve(
+    model, x, targets, x_eval, y_eval, epochs: int, batch_size: int, tta: bool = False, every_epoch: bool = True
+) -> dict:
     """Train ``epochs`` epochs (whole batches only), scoring ``(x_eval, y_eval)`` after each.
 
     Each epoch is one ``fit`` call, timed in CPU seconds of this process and in
@@ -377,7 +380,9 @@ def fit_curve(model, x, targets, x_eval, y_eval, epochs: int, batch_size: int, t
     ``epoch``, ``cpu_seconds`` and ``wall_seconds`` (cumulative), ``accuracy``
     (with flip TTA if ``tta``), ``loss`` (the training loss the model minimises)
     and ``eval_loss`` (plain cross-entropy on the eval set, comparable between
-    models trained with and without label smoothing). Introduced in notebook 12.
+    models trained with and without label smoothing). ``every_epoch=False`` scores only after the last
+    epoch (the lists then hold that epoch alone): what an ablation row needs, for less evaluation work.
+    Introduced in notebook 12.
     """
     epochs, batch_size = checks.positive_int(epochs, "epochs"), checks.positive_int(batch_size, "batch_size")
     n = len(x) // batch_size * batch_size
@@ -389,6 +394,8 @@ def fit_curve(model, x, targets, x_eval, y_eval, epochs: int, batch_size: int, t
         history = model.fit(x[:n], targets[:n], batch_size=batch_size, epochs=1, shuffle=True, verbose=0)
         cpu += time.process_time() - c0
         wall += time.perf_counter() - w0
+        if not every_epoch and epoch < epochs:
+            continue
         probs = _eval_probs(model, x_eval, batch_size, tta)
         out["epoch"].append(epoch)
         out["cpu_seconds"].append(cpu)
@@ -414,7 +421,16 @@ def time_to(curve: dict, target: float, key: str = "cpu_seconds") -> float:
     return float("inf")
 
 
-def run(recipe: Recipe, data, seeds: Iterable[int] = (0,), num_classes: int = 10, model=None, whitening=None):
+def run(
+    recipe: Recipe,
+    data,
+    seeds: Iterable[int] = (0,),
+    num_classes: int = 10,
+    model=None,
+    whitening=None,
+    every_epoch: bool = True,
+    score_both: bool = True,
+):
     """Train the recipe once per seed on one compiled model (compiled once, reset between seeds).
 
     ``data`` is ``(x_train, y_train, x_eval, y_eval)`` (normalised images, int labels).
@@ -423,7 +439,10 @@ def run(recipe: Recipe, data, seeds: Iterable[int] = (0,), num_classes: int = 10
     ``(results, model)``: one :func:`fit_curve` dict per seed (its accuracies with
     flip TTA if the recipe uses it), plus ``seed``, ``final`` (the last epoch's
     accuracy), ``accuracy_plain`` and ``accuracy_tta`` (the last epoch without and
-    with TTA); and the model, for the next call. Introduced in notebook 12.
+    with TTA); and the model, for the next call. ``every_epoch=False`` scores only the last epoch;
+    ``score_both=False`` skips the second scoring (``accuracy_plain`` or ``accuracy_tta`` is then None).
+    Between seeds the optimizer's state (step count, momenta) is reset to zeros; a constant learning rate
+    (a recipe without "schedule") is kept. Introduced in notebook 12.
     """
     seeds = [int(s) for s in seeds]
     if not seeds:
@@ -442,13 +461,19 @@ def run(recipe: Recipe, data, seeds: Iterable[int] = (0,), num_classes: int = 10
     out = []
     for seed in seeds:
         model.set_weights(_net(recipe, x_train.shape[1:], num_classes, seed).get_weights())
-        _assign(model.optimizer.variables, [np.zeros_like(v) for v in _snapshot(model.optimizer.variables)])
+        for var in model.optimizer.variables:  # a fresh optimizer; a constant learning rate is a variable too
+            if var.name != "learning_rate":
+                var.assign(np.zeros(var.shape, var.dtype))
         switch(model, recipe, whitening)
         _unalias(model)
         keras.utils.set_random_seed(seed)
         use_tta = recipe.uses("tta")
-        curve = fit_curve(model, x_train, targets, x_eval, y_eval, recipe.epochs, recipe.batch_size, tta=use_tta)
-        other = float(np.mean(tta_predict(model, x_eval, 500, flip=not use_tta).argmax(-1) == np.asarray(y_eval)))
+        curve = fit_curve(
+            model, x_train, targets, x_eval, y_eval, recipe.epochs, recipe.batch_size, use_tta, every_epoch
+        )
+        other = None
+        if score_both:
+            other = float(np.mean(tta_predict(model, x_eval, 500, flip=not use_tta).argmax(-1) == np.asarray(y_eval)))
         last = curve["accuracy"][-1]
         curve.update(
             seed=seed, final=last, accuracy_plain=other if use_tta else last, accuracy_tta=last if use_tta else other
@@ -457,14 +482,67 @@ def run(recipe: Recipe, data, seeds: Iterable[int] = (0,), num_classes: int = 10
     return out, model
 
 
+def sweep_learning_rates(
+    recipe: Recipe,
+    data,
+    rates: Iterable[float],
+    seed: int = 0,
+    num_classes=10,
+    whitening=None,
+    every_epoch: bool = True,
+    score_both: bool = True,
+):
+    """Train ``recipe`` once (one seed) at each learning rate in ``rates``, scored on ``data``'s eval split.
+
+    With the schedule, each rate is a peak compiled into its own model; without it (a constant rate, the
+    optimizer's ``learning_rate`` variable) one compiled model serves every rate. Returns ``(rows, runs,
+    models)``: one row per rate (``learning_rate``, ``accuracy`` - the last epoch's, with TTA if the recipe
+    uses it -, ``eval_loss``, ``cpu_seconds``), the :func:`run` result of each rate and the compiled model
+    that trained it (by rate), so that more seeds can follow without compiling again (``run(...,
+    model=models[rate])``; for a constant rate, set ``model.optimizer.learning_rate`` first). Introduced in
+    notebook 12.
+    """
+    rates = [checks.positive(float(r), "learning_rate") for r in rates]
+    if not rates:
+        raise ValueError("Expected at least one learning rate. Received: rates=[]")
+    if whitening is None:
+        whitening = whitening_filters(data[0], recipe.whiten_patch)
+    rows, runs, models, model = [], {}, {}, None
+    for rate in rates:
+        if recipe.uses("schedule"):
+            model = None  # the peak is compiled into the schedule
+        elif model is not None:
+            model.optimizer.learning_rate = rate
+        this = dataclasses.replace(recipe, learning_rate=rate)
+        (curve,), model = run(this, data, [seed], num_classes, model, whitening, every_epoch, score_both)
+        runs[rate], models[rate] = curve, model
+        rows.append(
+            {
+                "learning_rate": rate,
+                "accuracy": curve["final"],
+                "eval_loss": curve["eval_loss"][-1],
+                "cpu_seconds": curve["cpu_seconds"][-1],
+            }
+        )
+    return rows, runs, models
+
+
 def ablate(
-    recipe: Recipe, data, tricks: Iterable[str] = TRICKS, seeds: Iterable[int] = (0,), num_classes=10, full=None
+    recipe: Recipe,
+    data,
+    tricks: Iterable[str] = TRICKS,
+    seeds: Iterable[int] = (0,),
+    num_classes=10,
+    full=None,
+    done=None,
 ):
     """Leave-one-out ablation: the full recipe, then each trick in ``tricks`` switched off, same seeds.
 
     Two compiled models serve every row (with and without the schedule); "tta"
     acts at evaluation, so its row scores the full recipe's own models without
-    it. ``full`` reuses :func:`run`'s ``(results, model)`` of the full recipe on the same data and seeds.
+    it. The rows other than the full recipe are scored after their last epoch only. ``full`` reuses
+    :func:`run`'s ``(results, model)`` of the full recipe on the same data and seeds; ``done`` maps a
+    variant ("- schedule") to :func:`run` results already trained for it (same data, seeds and budget).
     Returns ``(rows, runs)``: one row per variant (``variant``,
     ``accuracies`` per seed, their ``mean`` and ``std``, the mean training
     ``cpu_seconds``, ``eval_loss``) and the :func:`run` results by variant.
@@ -478,11 +556,14 @@ def ablate(
     whitening = whitening_filters(data[0], recipe.whiten_patch)
     full, model = full if full is not None else run(recipe, data, seeds, num_classes, whitening=whitening)
     runs = {"full recipe": full}
+    done = dict(done or {})
     for trick in tricks:
-        if trick == "schedule":
-            runs["- schedule"] = run(recipe.without(trick), data, seeds, num_classes, whitening=whitening)[0]
+        if f"- {trick}" in done:
+            runs[f"- {trick}"] = done[f"- {trick}"]
+        elif trick == "schedule":
+            runs["- schedule"] = run(recipe.without(trick), data, seeds, num_classes, None, whitening, False, False)[0]
         elif trick != "tta":
-            runs[f"- {trick}"] = run(recipe.without(trick), data, seeds, num_classes, model, whitening)[0]
+            runs[f"- {trick}"] = run(recipe.without(trick), data, seeds, num_classes, model, whitening, False, False)[0]
     rows = []
     for name, results in runs.items():
         rows.append(_row(name, results, "final"))

@@ -152,3 +152,30 @@ def test_bench_step_time_and_device_name_run_on_the_active_backend():
         sr.bench(x, y, steps=0)
     with pytest.raises(SystemExit):
         sr.main(["bench", "--batch", "many"])
+
+
+def test_run_keeps_a_constant_learning_rate_between_seeds_and_ablation_rows_score_the_last_epoch():
+    x, y = _tiny_data()
+    recipe = sr.Recipe(width=2, epochs=2, batch_size=16, learning_rate=0.05).without("schedule")
+    results, model = sr.run(recipe, (x, y, x[:16], y[:16]), seeds=[0, 1], num_classes=2, every_epoch=False)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.05)
+    assert all(r["epoch"] == [2] and r["accuracy_tta"] == r["final"] for r in results)
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 2 * (64 // 16)  # reset for seed 1
+
+
+def test_sweep_learning_rates_trains_one_run_per_rate_and_keeps_its_compiled_model():
+    x, y = _tiny_data()
+    recipe = sr.Recipe(width=2, epochs=1, batch_size=16)
+    rows, runs, models = sr.sweep_learning_rates(recipe, (x, y, x[:16], y[:16]), [0.01, 0.1], seed=0, num_classes=2)
+    assert [r["learning_rate"] for r in rows] == [0.01, 0.1] and set(runs) == set(models) == {0.01, 0.1}
+    assert all(0 <= r["accuracy"] <= 1 and r["accuracy"] == runs[r["learning_rate"]]["final"] for r in rows)
+    more, model = sr.run(recipe, (x, y, x[:16], y[:16]), [1], 2, model=models[0.1])
+    assert model is models[0.1] and more[0]["seed"] == 1
+    constant = recipe.without("schedule")  # one compiled model, its learning-rate variable set for each rate
+    rows, runs, models = sr.sweep_learning_rates(constant, (x, y, x[:16], y[:16]), [0.01, 0.1], 0, 2, None, False)
+    assert models[0.01] is models[0.1] and runs[0.1]["epoch"] == [1]
+    assert float(keras.ops.convert_to_numpy(models[0.1].optimizer.learning_rate)) == pytest.approx(0.1)
+    ablation, _ = sr.ablate(constant, (x, y, x[:16], y[:16]), ["whitening"], [0], 2, done={"- whitening": [runs[0.1]]})
+    assert ablation[1]["variant"] == "- whitening" and ablation[1]["accuracies"] == [runs[0.1]["final"]]
+    with pytest.raises(ValueError, match="learning rate"):
+        sr.sweep_learning_rates(recipe, (x, y, x, y), [])
