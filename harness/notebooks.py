@@ -88,6 +88,8 @@ def notebook_to_script(nb: dict) -> str:
 
     node = nbformat.from_dict(json.loads(json.dumps(nb)))
     for cell in node.cells:
+        if isinstance(cell.source, list):  # a notebook on disk may store a cell's source as a list of lines
+            cell.source = "".join(cell.source)
         if cell.cell_type == "code" and cell.source == SETUP_CELL:
             cell.source, cell.metadata["title"] = "", "setup"
     text = jupytext.writes(node, fmt="py:percent")
