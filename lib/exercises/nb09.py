@@ -183,3 +183,66 @@ def _frozen_batchnorm(y_4):
         atol=1e-4,
         hint="gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta.",
     )
+
+
+def moving_average_problem(seed: int = 0, steps: int = 60):
+    """``(bn, batches)``: a built BatchNormalization layer (momentum 0.99) whose moving mean stands for ImageNet's
+    statistics, and ``steps`` batches of 40 feature vectors from another distribution (the target's).
+
+    Introduced in notebook 09 (transfer learning), exercise 5.
+    """
+    import keras
+
+    rng = np.random.default_rng(seed)
+    bn = keras.layers.BatchNormalization(momentum=0.99, name="imagenet_bn")
+    bn.build((None, 6))
+    bn.moving_mean.assign(rng.normal(0.0, 0.5, 6).astype("float32"))
+    bn.moving_variance.assign(rng.uniform(0.5, 2.0, 6).astype("float32"))
+    batches = [rng.normal(3.0, 2.0, (40, 6)).astype("float32") for _ in range(steps)]
+    return bn, batches
+
+
+@exercise("09.5", "BatchNorm's moving mean while fine-tuning")
+def _moving_mean(mean_5, share_5):
+    import keras
+
+    bn, batches = moving_average_problem(0)
+    start = keras.ops.convert_to_numpy(bn.moving_mean).copy()
+    for batch in batches:
+        bn(batch, training=True)  # a trainable BatchNorm layer in train mode updates its moving averages
+    expected = keras.ops.convert_to_numpy(bn.moving_mean)
+    expected_share = bn.momentum ** len(batches)
+    try:
+        got = np.asarray(mean_5, dtype="float64").reshape(-1)
+    except (TypeError, ValueError):
+        raise Wrong(f"mean_5: expected 6 numbers, received {type(mean_5).__name__}.") from None
+    expect_true(got.shape == expected.shape, f"mean_5: expected 6 numbers, received shape {np.shape(mean_5)}.")
+    target = np.mean([b.mean(axis=0) for b in batches], axis=0)
+    if np.allclose(got, target, atol=1e-3):
+        raise Wrong(
+            "mean_5: that is the plain mean of the batches' means. The moving mean starts at the layer's own "
+            "(ImageNet) value and forgets it slowly: each step keeps `momentum` of the old value."
+        )
+    swapped = start.copy()
+    for batch in batches:
+        swapped = (1 - bn.momentum) * swapped + bn.momentum * batch.mean(axis=0)
+    if np.allclose(got, swapped, atol=1e-3):
+        raise Wrong("mean_5: the weights are swapped; `momentum` (0.99) multiplies the old moving mean.")
+    expect_close(
+        "the moving mean after the batches",
+        got,
+        expected,
+        rtol=1e-3,
+        atol=1e-3,
+        hint="start from bn_5.moving_mean; for each batch: mean = momentum * mean + (1 - momentum) * batch.mean(0).",
+    )
+    expect_true(is_number(share_5), f"share_5: expected a number, received {share_5!r}.")
+    if np.isclose(float(share_5), 1 - expected_share, atol=1e-3):
+        raise Wrong("share_5: that is the target batches' share; the starting statistics keep the rest.")
+    expect_close(
+        "the starting statistics' share",
+        float(share_5),
+        expected_share,
+        atol=1e-3,
+        hint="each step multiplies the old value's weight by momentum: momentum ** (number of steps).",
+    )

@@ -74,3 +74,23 @@ def test_09_4():
     assert "shape" in status("09.4", y_4=right[0]).message
     assert status("09.4", y_4=None).status == "unanswered"
     assert status("09.4", y_4="output").status in ("wrong", "error")
+
+
+def test_09_5():
+    bn, batches = nb09.moving_average_problem(0)
+    start = keras.ops.convert_to_numpy(bn.moving_mean).copy()
+    mean, swapped = start.copy(), start.copy()
+    for b in batches:
+        mean = 0.99 * mean + 0.01 * b.mean(axis=0)
+        swapped = 0.01 * swapped + 0.99 * b.mean(axis=0)
+    share = 0.99 ** len(batches)
+    assert status("09.5", mean_5=mean, share_5=share).passed
+    plain = np.mean([b.mean(axis=0) for b in batches], axis=0)
+    assert "plain mean" in status("09.5", mean_5=plain, share_5=share).message
+    assert "swapped" in status("09.5", mean_5=swapped, share_5=share).message
+    assert "moving mean" in status("09.5", mean_5=start, share_5=share).message
+    assert "target batches' share" in status("09.5", mean_5=mean, share_5=1 - share).message
+    assert "share" in status("09.5", mean_5=mean, share_5=0.01).message
+    assert "6 numbers" in status("09.5", mean_5=mean[:3], share_5=share).message
+    assert status("09.5", mean_5=None, share_5=None).status == "unanswered"
+    assert status("09.5", mean_5="mean", share_5=share).status in ("wrong", "error")
