@@ -59,7 +59,7 @@ SMOKE_EXTRA: dict[str, dict] = {
     "03_activations_and_initialization": {"TRAIN_SIZE": 700, "VAL_SIZE": 200, "TEST_SIZE": 300},
     "04_optimizers_and_schedules": {"TRAIN_SIZE": 700, "VAL_SIZE": 200, "TEST_SIZE": 300},
     "07_normalization": {"TRAIN_SIZE": 700, "VAL_SIZE": 300},  # train + validation from the fake 1,000
-    "08_architectures": {"VAL_SIZE": 300},
+    "08_architectures": {"VAL_SIZE": 300, "LATENCY_SIZE": 64},  # the timing code path, not 224x224 ResNet-50s
     "09_transfer_learning": {"PER_CLASS": [10, 50], "VAL_SIZE": 200, "TEST_SIZE": 300},  # 700 of the fake 1,000
     # 12: at batch 64 the recipe gets 9 steps an epoch from the fake 600 and does not learn the race's target in time
     "12_training_fast": {
@@ -94,6 +94,11 @@ XFAIL: dict[str, str] = {
         "the fake Fashion-MNIST is 8x8 digits, which a plain MLP learns without overfitting in 20 epochs even with "
         "30% or 50% noisy labels, so the checked claim (the plain network's validation loss ends 5% above its "
         "minimum) does not hold on it; the full yaml changes only sizes, epochs and seeds"
+    ),
+    "04_optimizers_and_schedules": (
+        "on the fake Fashion-MNIST (upsampled 8x8 digits, 700 images) the checked claim that ReduceLROnPlateau ends "
+        "with a lower validation loss than the large constant rate in every seed does not hold (the smoke run fails "
+        "that assert); the full yaml changes only sizes, epochs, seeds and adds RMSProp to the CNN comparison"
     ),
     "02_pooling_and_cnn_anatomy": (
         "the fake Fashion-MNIST is upsampled 8x8 digits with no fine detail, so stride-2 subsampling aliases nothing "
