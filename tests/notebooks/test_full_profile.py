@@ -95,6 +95,11 @@ XFAIL: dict[str, str] = {
         "30% or 50% noisy labels, so the checked claim (the plain network's validation loss ends 5% above its "
         "minimum) does not hold on it; the full yaml changes only sizes, epochs and seeds"
     ),
+    "03_activations_and_initialization": (
+        "on the fake Fashion-MNIST (upsampled 8x8 digits, 700 images) the checked claim that a 30-layer Kaiming-"
+        "initialized ReLU net lowers its training loss by more than 0.2 in its epochs does not hold (the smoke run "
+        "fails that assert); the full yaml changes only sizes, widths, epochs and seeds"
+    ),
     "04_optimizers_and_schedules": (
         "on the fake Fashion-MNIST (upsampled 8x8 digits, 700 images) the checked claim that ReduceLROnPlateau ends "
         "with a lower validation loss than the large constant rate in every seed does not hold (the smoke run fails "
