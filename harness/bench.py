@@ -294,6 +294,8 @@ def race_table(tiny: bool = False, target: float = 0.92) -> list[dict]:
             "recipe_seconds": out[f"recipe_{clock}_seconds"],
             "baseline_seconds": out[f"baseline_{clock}_seconds"],
             "ratio": out[f"ratio_{clock}"],
+            "recipe_best_accuracy": max(out["recipe"]["accuracy"]),
+            "baseline_best_accuracy": max(out["baseline"]["accuracy"]),
             "device": out["device"],
         }
         for clock in ("cpu", "wall")

@@ -49,6 +49,7 @@ __all__ = [
     "main",
     "normalize_images",
     "race",
+    "race_curves",
     "raw_patch_filters",
     "run",
     "smooth_labels",
@@ -707,6 +708,7 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("race", help="time to a test accuracy: the recipe vs keras-io's convnet with Adam")
     r.add_argument("--target", type=float, default=0.92)
     r.add_argument("--train-size", type=int, default=None)
+    r.add_argument("--json", default=None, help="also write the result, both curves included, to this JSON file")
     args = parser.parse_args(argv)
     from lib.viz import table
 
@@ -719,7 +721,23 @@ def main(argv: list[str] | None = None) -> int:
     else:
         out = race(target=args.target, train_size=args.train_size)
         print(table([{k: v for k, v in out.items() if not isinstance(v, dict)}]))
+        print(table(race_curves(out)))
+        if args.json:
+            import json
+
+            with open(args.json, "w") as f:
+                json.dump(out, f, indent=1, default=float)
     return 0
+
+
+def race_curves(out: dict) -> list[dict]:
+    """The epochs of a :func:`race` result as table rows: ``run``, ``epoch``, test ``accuracy`` and cumulative
+    ``cpu_seconds`` / ``wall_seconds`` (what the time to the target is read from). Introduced in notebook 12."""
+    return [
+        {"run": name, **{k: out[name][k][i] for k in ("epoch", "accuracy", "cpu_seconds", "wall_seconds")}}
+        for name in ("recipe", "baseline")
+        for i in range(len(out[name]["epoch"]))
+    ]
 
 
 if __name__ == "__main__":

@@ -110,3 +110,4 @@ def test_race_is_opt_in_and_reports_both_clocks():
     for row in rows:
         assert row["recipe_seconds"] > 0 and row["baseline_seconds"] > 0
         assert row["ratio"] >= 0
+        assert 0 <= row["baseline_best_accuracy"] <= 1 and 0 <= row["recipe_best_accuracy"] <= 1

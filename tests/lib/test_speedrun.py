@@ -179,3 +179,10 @@ def test_sweep_learning_rates_trains_one_run_per_rate_and_keeps_its_compiled_mod
     assert ablation[1]["variant"] == "- whitening" and ablation[1]["accuracies"] == [runs[0.1]["final"]]
     with pytest.raises(ValueError, match="learning rate"):
         sr.sweep_learning_rates(recipe, (x, y, x, y), [])
+
+
+def test_race_curves_lists_every_epoch_of_both_runs():
+    curve = {"epoch": [1, 2], "accuracy": [0.5, 0.7], "cpu_seconds": [1.0, 2.0], "wall_seconds": [1.5, 3.0]}
+    rows = sr.race_curves({"recipe": curve, "baseline": {k: v[:1] for k, v in curve.items()}})
+    assert [(r["run"], r["epoch"]) for r in rows] == [("recipe", 1), ("recipe", 2), ("baseline", 1)]
+    assert rows[1] == {"run": "recipe", "epoch": 2, "accuracy": 0.7, "cpu_seconds": 2.0, "wall_seconds": 3.0}
