@@ -16,7 +16,8 @@ and without :mod:`lib.augment`'s augmentation) and ``precision`` (a small conv
 net's training step in float32 / mixed_bfloat16, XLA off / on); ``race``, not in the
 default set (it trains on all of Fashion-MNIST: many minutes on a CPU), notebook 12's
 speed-run recipe against keras-io's convnet: seconds to 92% test accuracy and their ratio
-(``--only race``).
+(``--only race``; ``--only race --race-json FILE`` tabulates a race saved by
+``python -m lib.speedrun race --json FILE`` instead of running one).
 
 Introduced in notebook 01 (convolution).
 """
@@ -273,33 +274,44 @@ def pretrained_benchmark(sizes=(96, 160, 224), batches=(1, 32), repeats: int = 3
 BACKEND_NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch", "numpy": "NumPy"}
 
 
-def race_table(tiny: bool = False, target: float = 0.92) -> list[dict]:
+def race_table(tiny: bool = False, target: float = 0.92, saved: dict | None = None) -> list[dict]:
     """Notebook 12's recipe vs keras-io's convnet with Adam: seconds to ``target`` test accuracy, one run each.
 
     Calls :func:`lib.speedrun.race` (all 60,000 Fashion-MNIST training images); ``tiny`` runs a toy
-    version (600 images, one epoch each, target 0.3) that checks the wiring, not the speed.
-    Introduced in notebook 12 (training fast).
+    version (600 images, one epoch each, target 0.3) that checks the wiring, not the speed; ``saved``
+    tabulates a race already run (the JSON of ``python -m lib.speedrun race --json``) instead of running one.
+    One row per clock (CPU, wall) and target: ``target`` and, below it, 0.90 and 0.91 (where the baseline
+    may get to but not to ``target`` within its 15 epochs), then one row per epoch of each run
+    (:func:`lib.speedrun.race_curves`). Introduced in notebook 12 (training fast).
     """
     from lib import speedrun
 
-    if tiny:
+    if saved is not None:
+        out = saved
+    elif tiny:
         recipe = speedrun.Recipe(width=4, epochs=1, batch_size=64, learning_rate=0.2)
-        out = speedrun.race(recipe, target=0.3, baseline_epochs=1, train_size=600)
+        out, target = speedrun.race(recipe, target=0.3, baseline_epochs=1, train_size=600), 0.3
     else:
         out = speedrun.race(target=target)
-    return [
-        {
-            "clock": clock,
-            "target": 0.3 if tiny else target,
-            "recipe_seconds": out[f"recipe_{clock}_seconds"],
-            "baseline_seconds": out[f"baseline_{clock}_seconds"],
-            "ratio": out[f"ratio_{clock}"],
-            "recipe_best_accuracy": max(out["recipe"]["accuracy"]),
-            "baseline_best_accuracy": max(out["baseline"]["accuracy"]),
-            "device": out["device"],
-        }
-        for clock in ("cpu", "wall")
-    ]
+    targets = sorted({t for t in (0.90, 0.91) if t < target} | {target})
+    rows = []
+    for t in targets:
+        for clock in ("cpu", "wall"):
+            r = speedrun.time_to(out["recipe"], t, f"{clock}_seconds")
+            b = speedrun.time_to(out["baseline"], t, f"{clock}_seconds")
+            rows.append(
+                {
+                    "clock": clock,
+                    "target": t,
+                    "recipe_seconds": r,
+                    "baseline_seconds": b,
+                    "ratio": b / r if np.isfinite(r) else 0.0,
+                    "recipe_best_accuracy": max(out["recipe"]["accuracy"]),
+                    "baseline_best_accuracy": max(out["baseline"]["accuracy"]),
+                    "device": out["device"],
+                }
+            )
+    return rows
 
 
 #: part name -> (title, function of the ``tiny`` flag returning rows, what the table shows)
@@ -366,11 +378,16 @@ DEFAULT_PARTS = tuple(part for part in PARTS if part != "race")
 
 
 def run_parts(
-    parts=DEFAULT_PARTS, tiny: bool = False, summary: str | None = "results/default/summary.json", log=print
+    parts=DEFAULT_PARTS,
+    tiny: bool = False,
+    summary: str | None = "results/default/summary.json",
+    log=print,
+    race_json: str | None = None,
 ) -> str:
     """Run benchmark parts and return one Markdown document with a table per part.
 
-    ``tiny=True`` runs each part at a toy size (for tests: the tables' shape, not the timings).
+    ``tiny=True`` runs each part at a toy size (for tests: the tables' shape, not the timings);
+    ``race_json`` tabulates a saved race (``python -m lib.speedrun race --json FILE``) instead of running it.
     Introduced in notebook 01 (convolution).
     """
     import platform
@@ -417,6 +434,12 @@ def run_parts(
                 )
                 lines.append(f"{where} (or `python3 course.py bench --run-notebooks`).")
                 continue
+        elif part == "race" and race_json:
+            import json
+
+            from lib import paths
+
+            rows = race_table(saved=json.loads(paths.resolve(race_json).read_text()))
         else:
             rows = fn(tiny)
         lines.append(markdown_table(rows))
@@ -445,6 +468,9 @@ def main(argv: list[str] | None = None) -> int:
         help="run every notebook with its defaults first (python3 course.py run), then time them",
     )
     parser.add_argument("--tiny", action="store_true", help="toy sizes (checks that everything runs)")
+    parser.add_argument(
+        "--race-json", default=None, help="tabulate this saved race (python -m lib.speedrun race --json) instead"
+    )
     parser.add_argument(
         "--append", action="store_true", help="add to --out instead of replacing it (e.g. a second backend's run)"
     )
@@ -486,7 +512,9 @@ def main(argv: list[str] | None = None) -> int:
         code = runner.main(["--output", str(summary_dir)])
         if code:
             print("[bench] some notebooks failed; their times are still listed", flush=True)
-    text = run_parts(parts, tiny=args.tiny, summary=args.summary, log=lambda m: print(m, flush=True))
+    text = run_parts(
+        parts, tiny=args.tiny, summary=args.summary, log=lambda m: print(m, flush=True), race_json=args.race_json
+    )
     print(text)
     if args.out != "-":
         from lib import paths

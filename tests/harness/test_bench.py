@@ -106,8 +106,23 @@ def test_bench_cli_prints_a_table(capsys):
 def test_race_is_opt_in_and_reports_both_clocks():
     assert "race" in bench.PARTS and "race" not in bench.DEFAULT_PARTS  # many minutes: only with --only race
     rows = bench.race_table(tiny=True)
-    assert [r["clock"] for r in rows] == ["cpu", "wall"]
+    assert [(r["clock"], r["target"]) for r in rows] == [("cpu", 0.3), ("wall", 0.3)]
     for row in rows:
         assert row["recipe_seconds"] > 0 and row["baseline_seconds"] > 0
         assert row["ratio"] >= 0
         assert 0 <= row["baseline_best_accuracy"] <= 1 and 0 <= row["recipe_best_accuracy"] <= 1
+
+
+def test_a_saved_race_is_tabulated_at_three_targets(tmp_path):
+    curve = {"epoch": [1, 2], "accuracy": [0.905, 0.93], "cpu_seconds": [10.0, 20.0], "wall_seconds": [6.0, 12.0]}
+    slow = {"epoch": [1, 2], "accuracy": [0.85, 0.915], "cpu_seconds": [3.0, 6.0], "wall_seconds": [2.0, 4.0]}
+    saved = {"recipe": curve, "baseline": slow, "device": "CPU"}
+    rows = bench.race_table(saved=saved)
+    assert [(r["clock"], r["target"]) for r in rows] == [(c, t) for t in (0.90, 0.91, 0.92) for c in ("cpu", "wall")]
+    cpu = {r["target"]: r for r in rows if r["clock"] == "cpu"}
+    assert cpu[0.90]["recipe_seconds"] == 10.0 and cpu[0.90]["baseline_seconds"] == 6.0 and cpu[0.90]["ratio"] == 0.6
+    assert cpu[0.92]["baseline_seconds"] == float("inf") and cpu[0.92]["baseline_best_accuracy"] == 0.915
+    path = tmp_path / "race.json"
+    path.write_text(json.dumps(saved))
+    text = bench.run_parts(["race"], race_json=str(path), log=lambda m: None)
+    assert "Time to 92%" in text and "0.915" in text
