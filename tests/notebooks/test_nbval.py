@@ -1,8 +1,8 @@
 """nbval, as the design promises: ``pytest --nbval-lax`` runs a notebook cell by cell in a fresh kernel, each
 cell a test item, and fails the cell that raises (outputs are not compared: they hold timings and figures).
 
-Every test run does it on one notebook: the cheapest and steadiest (BENCHMARKS.md: 01 runs in about 20 s on
-the 2-core CPU), since test_execute.py already executes every notebook once. On all of them (about as long as
+Every test run does it on one notebook: the cheapest and steadiest (BENCHMARKS.md: 01 runs in about a minute
+on the 2-core CPU), since test_execute.py already executes every notebook once. On all of them (about as long as
 ``python3 course.py run``; ``--dist loadscope`` keeps each notebook's cells on one worker, in order)::
 
     python3 course.py test --dist loadscope --nbval-lax --nbval-current-env notebooks/
