@@ -724,9 +724,11 @@ def main(argv: list[str] | None = None) -> int:
         print(table(race_curves(out)))
         if args.json:
             import json
+            import platform
 
+            created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
             with open(args.json, "w") as f:
-                json.dump(out, f, indent=1, default=float)
+                json.dump({"created": created, "cpu": platform.processor() or platform.machine(), **out}, f, indent=1)
     return 0
 
 

@@ -120,3 +120,14 @@ def test_committed_results_md_has_the_measured_photo_table():
     assert "## Pretrained networks on the package photos" in text
     for photo in R.PHOTOS:
         assert f"| {photo} |" in text
+
+
+def test_a_recorded_race_gets_its_section():
+    curve = {"epoch": [1, 2], "accuracy": [0.9, 0.921], "cpu_seconds": [10.0, 20.0], "wall_seconds": [6.0, 12.0]}
+    slow = {"epoch": [1], "accuracy": [0.905], "cpu_seconds": [4.0], "wall_seconds": [3.0]}
+    race = {"created": "today", "cpu": "a CPU", "device": "CPU (tensorflow)", "recipe": curve, "baseline": slow}
+    text = R.render(None, race=race)
+    section = text[text.index("## The race") :]
+    assert "recipe 92.1%, baseline 90.5%" in section and "today, a CPU" in section
+    assert "| cpu | 0.9 | 10 | 4 | 0.4 |" in section and "| cpu | 0.92 | 20 | inf | inf |" in section
+    assert "## The race" not in R.render(None)
