@@ -148,9 +148,9 @@ def _env_for(python: Path) -> dict:
     return env
 
 
-#: The second pass of `test`: lib's tests on the JAX backend. The runner and the classroom tools (papermill,
-#: nbformat) don't depend on the backend, and the exercise checks run inside the notebooks, which the first pass
-#: also executes on JAX (tests/notebooks/test_execute.py::test_notebook_runs_on_jax).
+#: The second pass of `test`: lib's tests on the JAX backend (those whose subject depends on it: tests/lib/conftest.py).
+#: The runner and the classroom tools (papermill, nbformat) don't depend on the backend; the notebooks themselves run
+#: on JAX with `test -m jax_extra` (tests/notebooks/test_execute.py::test_notebook_runs_on_jax).
 JAX_TESTS = ["tests/lib", "--ignore-glob=tests/lib/test_exercises_*"]
 
 

@@ -171,6 +171,7 @@ def test_unknown_backbone_lists_the_known_ones():
 # --------------------------------------------------------------------------- #
 # weights: None, a path, "imagenet" offline
 # --------------------------------------------------------------------------- #
+@pytest.mark.backend_independent("file and download handling")
 def test_missing_imagenet_weights_offline_name_file_and_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     with pytest.raises(transfer.WeightsUnavailableError) as err:
@@ -181,6 +182,7 @@ def test_missing_imagenet_weights_offline_name_file_and_folder(tmp_path, monkeyp
     assert "https://storage.googleapis.com/" in text and "weights=None" in text
 
 
+@pytest.mark.backend_independent("file and download handling")
 def test_failed_download_becomes_a_clear_error(tmp_path, monkeypatch):
     from keras.src.utils import file_utils
 
@@ -213,6 +215,7 @@ def test_max_statistics_change_needs_the_same_layers():
         transfer.max_statistics_change(a, {})
 
 
+@pytest.mark.backend_independent("the rows of a comparison table (parameters, FLOPs, a timing)")
 def test_analyze_backbones_small_input():
     (row,) = transfer.analyze_backbones(["mobilenet_v2"], input_size=32, repeats=1)
     assert row["backbone"] == "MobileNetV2" and row["params"] > 2_000_000 and row["flops"] > 2 * row["macs"] > 0
@@ -222,6 +225,7 @@ def test_analyze_backbones_small_input():
 # --------------------------------------------------------------------------- #
 # the full profile's data path, offline: tfds mock data + a weights file
 # --------------------------------------------------------------------------- #
+@pytest.mark.backend_independent("a tf.data pipeline over mock TFDS data")
 def test_tf_flowers_pipeline_with_mock_data_feeds_a_transfer_model(tmp_path):
     tfds = pytest.importorskip("tensorflow_datasets")
     keras.utils.set_random_seed(0)
