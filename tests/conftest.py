@@ -1,5 +1,7 @@
 """Shared test set-up: a quiet TensorFlow, a non-interactive matplotlib, lib importable."""
 
+import functools
+import json
 import os
 import sys
 from pathlib import Path
@@ -34,19 +36,19 @@ def block_network(monkeypatch):
     return NetworkBlocked
 
 
-def _expected_seconds(item) -> float:
-    """A notebook test's expected run time: the notebook's measured default run (harness/run_times.json), or 60 s."""
-    import json
+@functools.cache
+def _run_times() -> dict:
+    """The notebooks' measured default-run seconds (harness/run_times.json), or {} without a record."""
+    try:
+        return json.loads((ROOT / "harness" / "run_times.json").read_text())["seconds"]
+    except (OSError, ValueError, KeyError):
+        return {}
 
-    times = getattr(_expected_seconds, "times", None)
-    if times is None:
-        try:
-            times = json.loads((ROOT / "harness" / "run_times.json").read_text())["seconds"]
-        except (OSError, ValueError, KeyError):
-            times = {}
-        _expected_seconds.times = times
+
+def _expected_seconds(item) -> float:
+    """A notebook test's expected run time: the notebook's measured default run, or 60 s (1.5x that on JAX)."""
     path = getattr(item, "callspec", None) and item.callspec.params.get("path")
-    seconds = times.get(getattr(path, "stem", None), 60.0)
+    seconds = _run_times().get(getattr(path, "stem", None), 60.0)
     return 1.5 * seconds if "jax" in item.name else seconds
 
 
