@@ -122,6 +122,9 @@ def test_a_saved_race_is_tabulated_at_three_targets(tmp_path):
     cpu = {r["target"]: r for r in rows if r["clock"] == "cpu"}
     assert cpu[0.90]["recipe_seconds"] == 10.0 and cpu[0.90]["baseline_seconds"] == 6.0 and cpu[0.90]["ratio"] == 0.6
     assert cpu[0.92]["baseline_seconds"] == float("inf") and cpu[0.92]["baseline_best_accuracy"] == 0.915
+    # the baseline never got to 92% in its 6 CPU-s: the recipe (20 s) is at least 0.3x as fast
+    assert cpu[0.92]["ratio"] == float("inf") and cpu[0.92]["ratio_at_least"] == 6.0 / 20.0
+    assert cpu[0.90]["ratio_at_least"] == cpu[0.90]["ratio"] and cpu[0.90]["baseline_epochs"] == 2
     path = tmp_path / "race.json"
     path.write_text(json.dumps(saved))
     text = bench.run_parts(["race"], race_json=str(path), log=lambda m: None)

@@ -114,6 +114,11 @@ def test_baseline_is_keras_io_convnet_and_fit_curve_times_each_epoch():
     y = np.arange(32) % 10
     curve = sr.fit_curve(model, x, np.eye(10, dtype="float32")[y], x, y, epochs=2, batch_size=16)
     assert len(curve["accuracy"]) == 2 and curve["wall_seconds"][1] > curve["wall_seconds"][0]
+    # stop_at: training ends after the first epoch that reaches it (0.0 is reached at once)
+    short = sr.fit_curve(model, x, np.eye(10, dtype="float32")[y], x, y, epochs=3, batch_size=16, stop_at=0.0)
+    assert short["epoch"] == [1]
+    with pytest.raises(ValueError, match="every_epoch"):
+        sr.fit_curve(model, x, np.eye(10, dtype="float32")[y], x, y, 2, 16, every_epoch=False, stop_at=0.5)
 
 
 def test_bad_input_raises_clear_errors():
@@ -179,6 +184,21 @@ def test_sweep_learning_rates_trains_one_run_per_rate_and_keeps_its_compiled_mod
     assert ablation[1]["variant"] == "- whitening" and ablation[1]["accuracies"] == [runs[0.1]["final"]]
     with pytest.raises(ValueError, match="learning rate"):
         sr.sweep_learning_rates(recipe, (x, y, x, y), [])
+
+
+def test_race_ratio_is_a_lower_bound_where_the_baseline_never_gets_there():
+    recipe = {"epoch": [1, 2], "accuracy": [0.90, 0.93], "cpu_seconds": [10.0, 20.0], "wall_seconds": [5.0, 9.0]}
+    base = {"epoch": [1, 2, 3], "accuracy": [0.88, 0.91, 0.915], "cpu_seconds": [30.0, 60.0, 90.0]}
+    base["wall_seconds"] = base["cpu_seconds"]
+    at_91 = sr.race_ratio(recipe, base, 0.91)
+    assert at_91["recipe_cpu_seconds"] == 20.0 and at_91["baseline_cpu_seconds"] == 60.0
+    assert at_91["ratio_cpu"] == at_91["ratio_cpu_at_least"] == 3.0
+    at_92 = sr.race_ratio(recipe, base, 0.92, "wall")
+    assert at_92["ratio_wall"] == np.inf and at_92["ratio_wall_at_least"] == 90.0 / 9.0
+    assert at_92["baseline_budget_wall_seconds"] == 90.0
+    assert sr.race_ratio(base, recipe, 0.95)["ratio_cpu"] == 0.0  # neither gets there: no ratio
+    with pytest.raises(ValueError, match="clock"):
+        sr.race_ratio(recipe, base, 0.9, "gpu")
 
 
 def test_race_curves_lists_every_epoch_of_both_runs():
