@@ -689,9 +689,8 @@ def race(
     this machine, all 60,000 training images (or ``train_size``), compilation not timed.
     ``stop_at_target`` stops the baseline after the epoch that reaches ``target``.
 
-    Returns ``{"recipe": curve, "baseline": curve, "recipe_cpu_seconds", "baseline_cpu_seconds",
-    "recipe_wall_seconds", "baseline_wall_seconds", "ratio_cpu", "ratio_wall", "baseline_budget_cpu_seconds",
-    "baseline_budget_wall_seconds", "ratio_cpu_at_least", "ratio_wall_at_least", "device"}`` (times to
+    Returns ``{"recipe": curve, "baseline": curve, "recipe_config", "baseline_config", "device"}`` and, for
+    each clock, what :func:`race_ratio` returns (``recipe_cpu_seconds``, ``ratio_cpu``, ...; times to
     target; a ratio above 1 means the recipe is faster; ``inf`` where the baseline never reaches the target,
     and then ``ratio_*_at_least`` is the baseline's whole time over the recipe's: a lower bound).
     For ``harness/bench.py`` and ``python -m lib.speedrun race``. Introduced in notebook 12.
@@ -711,7 +710,14 @@ def race(
         model, ds.x_train, targets, ds.x_test, y_test, baseline_epochs, baseline_batch,
         stop_at=target if stop_at_target else None,
     )  # fmt: skip
-    out = {"recipe": recipe_curve, "baseline": baseline_curve, "device": device_name()}
+    config = {**dataclasses.asdict(recipe), "tricks": sorted(recipe.tricks)}
+    out = {
+        "recipe": recipe_curve,
+        "baseline": baseline_curve,
+        "device": device_name(),
+        "recipe_config": config,
+        "baseline_config": {"epochs": baseline_epochs, "batch_size": baseline_batch, "stop_at_target": stop_at_target},
+    }
     for clock in ("cpu", "wall"):
         out.update(race_ratio(recipe_curve, baseline_curve, target, clock))
     return out
