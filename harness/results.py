@@ -143,7 +143,13 @@ ANCHORS: dict[str, tuple[str, list[Anchor], list[str]]] = {
                 "https://keras.io/guides/transfer_learning/",
             ),
         ],
-        ["linear_head_*_mean", "from_scratch_*_mean", "batchnorm_gap_mean", "fine_tune_largest_lr_change_mean"],
+        [
+            "linear_head_*_mean",
+            "from_scratch_*_mean",
+            "batchnorm_gap_mean",
+            "fine_tune_largest_lr_change_mean",
+            "similar_*_mean",
+        ],
     ),
     "10": (
         "adversarial examples",

@@ -14,6 +14,8 @@
 * :func:`analyze_backbones` - parameters, FLOPs and batch-1 latency of backbones.
 * :func:`tfds_pipeline` - a TFDS dataset (e.g. ``tf_flowers``) resized and
   preprocessed for a backbone (TensorFlow-only: ``tf.data``).
+* :func:`tfds_images` - a TFDS image dataset as NumPy arrays at one size
+  (``uint8`` images, integer labels), for features computed once.
 
 What keeps BatchNorm statistics fixed in Keras 3 (measured in notebook 09):
 ``layer.trainable = False`` on a ``BatchNormalization`` layer (which
@@ -22,7 +24,7 @@ inference mode. Calling ``base(x, training=False)`` inside a Functional model
 does *not* survive ``fit()``: the outer ``training=True`` replaces it
 (keras-team/keras#20285). So :func:`unfreeze_top` keeps BatchNorm layers frozen.
 
-Backend-agnostic except :func:`tfds_pipeline` (tf.data) and the weights
+Backend-agnostic except :func:`tfds_pipeline` and :func:`tfds_images` (tf.data) and the weights
 download, which goes through Keras's own ``get_file``.
 
 Introduced in notebook 09 (transfer learning).
@@ -55,6 +57,7 @@ __all__ = [
     "max_statistics_change",
     "analyze_backbones",
     "tfds_pipeline",
+    "tfds_images",
 ]
 
 KERAS_APPLICATIONS_URL = "https://keras.io/api/applications/"
@@ -502,3 +505,37 @@ def tfds_pipeline(
     if shuffle:
         ds = ds.shuffle(1000, seed=seed)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def tfds_images(name: str, image_size: int, split: str = "train", data_dir=None, take: int | None = None):
+    """A TFDS image dataset as NumPy arrays: ``(images, labels)``, images ``uint8`` ``(N, size, size, 3)``.
+
+    ``lib.data.load_tfds(name, split)`` -> (take) -> every image resized to
+    ``image_size`` x ``image_size`` (bilinear with antialiasing, aspect ratio
+    not kept) and rounded back to ``uint8`` -> one array. Labels are integer
+    class ids (``int64``). Missing data raise ``lib.data.DatasetUnavailableError``
+    with the command that prepares them. TensorFlow-only (tf.data), any Keras
+    backend.
+
+    Introduced in notebook 09 (transfer learning, full profile: tf_flowers).
+    """
+    import tensorflow as tf
+
+    from lib.data import load_tfds
+
+    size = checks.positive_int(image_size, "image_size")
+    ds = load_tfds(name, split=split, data_dir=data_dir)
+    if take is not None:
+        ds = ds.take(checks.positive_int(take, "take"))
+
+    def resize(image, label):
+        image = tf.image.resize(tf.cast(image, tf.float32), (size, size), antialias=True)
+        return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8), label
+
+    images, labels = [], []
+    for x, y in ds.map(resize, num_parallel_calls=tf.data.AUTOTUNE).batch(256).as_numpy_iterator():
+        images.append(x)
+        labels.append(y)
+    if not images:
+        raise ValueError(f"Expected a non-empty dataset. Received: {name!r} split {split!r} with no examples")
+    return np.concatenate(images), np.concatenate(labels).astype("int64")

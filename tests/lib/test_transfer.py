@@ -248,3 +248,24 @@ def test_tf_flowers_pipeline_with_mock_data_feeds_a_transfer_model(tmp_path):
     assert logits.shape == (4, 5) and np.all(np.isfinite(logits))
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y.numpy(), logits)
     assert np.isfinite(float(loss))
+
+
+@pytest.mark.backend_independent("a tf.data reader over mock TFDS data")
+def test_tfds_images_reads_mock_tf_flowers_into_uint8_arrays_of_one_size():
+    tfds = pytest.importorskip("tensorflow_datasets")
+    with tfds.testing.mock_data(num_examples=12):  # random images of random sizes, 5 classes
+        images, labels = transfer.tfds_images("tf_flowers", 24)
+        first, _ = transfer.tfds_images("tf_flowers", 24, take=3)
+    assert images.shape == (12, 24, 24, 3) and images.dtype == np.uint8 and images.max() > images.min()
+    assert labels.shape == (12,) and labels.dtype == np.int64 and 0 <= labels.min() and labels.max() < 5
+    np.testing.assert_array_equal(first, images[:3])
+    with pytest.raises(ValueError, match="positive integer"):
+        transfer.tfds_images("tf_flowers", 0)
+
+
+def test_tfds_images_without_prepared_data_says_how_to_prepare_them(tmp_path):
+    pytest.importorskip("tensorflow_datasets")
+    from lib import data
+
+    with pytest.raises(data.DatasetUnavailableError, match="tfds build tf_flowers"):
+        transfer.tfds_images("tf_flowers", 24, data_dir=tmp_path)

@@ -83,8 +83,10 @@ XFAIL: dict[str, str] = {
     "09_transfer_learning": (
         "the fake Fashion-MNIST is upsampled 8x8 digits, so the checked claim of the main figure (the linear head on "
         "frozen ImageNet features beats a small CNN from scratch by over 2 points at both amounts of data) does not "
-        "hold on it (the smoke run fails that assert); the full yaml changes only sizes, steps, seeds and the "
-        "fine-tuning learning-rate grid"
+        "hold on it (the smoke run fails that assert); the similar-column section (SIMILAR_DATASET='tf_flowers') "
+        "runs on tfds.testing.mock_data's 20 random-pixel images, on which its checked claims (transfer gain over 10 "
+        "points, etc.) cannot hold either: its code path runs there (checked by hand, stopping at those asserts); "
+        "otherwise the full yaml changes only sizes, steps, seeds and the fine-tuning learning-rate grid"
     ),
     "07_normalization": (
         "on the fake Fashion-MNIST (upsampled 8x8 digits, 700 images) the plain net also learns from N(0, 0.01^2) "
