@@ -89,7 +89,15 @@ ANCHORS: dict[str, tuple[str, list[Anchor], list[str]]] = {
                 "https://www.tensorflow.org/tutorials/keras/classification",
             ),
         ],
-        ["test_accuracy_plain", "test_accuracy_l2", "test_accuracy_dropout", "test_accuracy_noise", "ensemble_gain"],
+        [
+            "test_accuracy_plain",
+            "test_accuracy_l2",
+            "test_accuracy_dropout",
+            "test_accuracy_noise",
+            "ensemble_gain",
+            "test_accuracy_sigmoid_*",
+            "sparsity_units_on_*",
+        ],
     ),
     "06": (
         "data augmentation",

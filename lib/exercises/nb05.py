@@ -247,3 +247,44 @@ def _spatial_dropout_backward(spatial_dropout_backward_5):
             hint="upstream * mask / (1 - rate); the (N, 1, 1, C) mask broadcasts over height and width.",
         )
     return "correct: a dropped feature map passes no gradient back; a kept one passes it scaled by 1 / (1 - rate)."
+
+
+@exercise("05.6", "The sparsity penalty's gradient")
+def _sparsity_gradient(sparsity_gradient_6):
+    import keras
+
+    from lib import autodiff, regularizers
+
+    expect_true(
+        callable(sparsity_gradient_6),
+        "sparsity_gradient_6: expected a function (h, p) -> the gradient with respect to h, shape (batch, units).",
+    )
+    rng = np.random.default_rng(6)
+    for p, shape in ((0.05, (32, 8)), (0.3, (10, 5))):
+        h = (1 / (1 + np.exp(-rng.normal(-1.0, 1.5, size=shape)))).astype("float32")
+        _, grad = autodiff.value_and_input_grad(regularizers.KLSparsity(p, 1.0), h)
+        expected = keras.ops.convert_to_numpy(grad).astype("float64")
+        batch = shape[0]
+        answer = sparsity_gradient_6(h.astype("float64"), p)
+        if np.shape(answer) == shape[1:]:
+            raise Wrong(
+                "received one number per unit: that is the gradient with respect to q_j. The gradient with respect "
+                "to h_bj is that times dq_j/dh_bj = 1/B, the same for every image b: shape (batch, units)."
+            )
+        got = _array("sparsity_gradient_6(h, p)", answer, shape)
+        if np.allclose(got, expected * batch, rtol=1e-3):
+            raise Wrong("the gradient is B times too large: q_j is a mean over the batch, so dq_j/dh_bj = 1/B.")
+        if np.allclose(got, -expected, rtol=1e-3):
+            raise Wrong("the sign is flipped: d/dq [-p log q - (1 - p) log(1 - q)] = -p/q + (1 - p)/(1 - q).")
+        q = h.astype("float64").mean(0)
+        if np.allclose(got, np.broadcast_to(-p / q / batch, shape), rtol=1e-3):
+            raise Wrong("only the first term: -(1 - p) log(1 - q_j) contributes +(1 - p)/(1 - q_j) to d/dq_j.")
+        expect_close(
+            f"gradient for p = {p}, {shape[0]} images x {shape[1]} units",
+            got,
+            expected,
+            rtol=1e-3,
+            atol=1e-8,
+            hint="(-p / q + (1 - p) / (1 - q)) / B, broadcast over the batch, with q = h.mean(axis=0).",
+        )
+    return "correct: every image gets the same push, (-p/q_j + (1 - p)/(1 - q_j)) / B, which is zero where q_j = p."

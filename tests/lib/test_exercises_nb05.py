@@ -92,3 +92,21 @@ def test_05_spatial_dropout_backward():
     assert st == "wrong" and "mask" in msg
     assert status("05.5", spatial_dropout_backward_5=None)[0] == "unanswered"
     assert status("05.5", spatial_dropout_backward_5=3)[0] == "wrong"
+
+
+def test_06_sparsity_gradient():
+    def right(h, p):
+        q = np.mean(h, axis=0)
+        return np.broadcast_to((-p / q + (1 - p) / (1 - q)) / len(h), np.shape(h))
+
+    assert status("05.6", sparsity_gradient_6=right)[0] == "correct"
+    st, msg = status("05.6", sparsity_gradient_6=lambda h, p: right(h, p) * len(h))
+    assert st == "wrong" and "1/B" in msg
+    st, msg = status("05.6", sparsity_gradient_6=lambda h, p: -right(h, p))
+    assert st == "wrong" and "sign" in msg
+    st, msg = status("05.6", sparsity_gradient_6=lambda h, p: right(h, p)[0] * len(h))
+    assert st == "wrong" and "gradient with respect to q_j" in msg
+    st, msg = status("05.6", sparsity_gradient_6=lambda h, p: np.broadcast_to(-p / h.mean(0) / len(h), h.shape))
+    assert st == "wrong" and "only the first term" in msg
+    assert status("05.6", sparsity_gradient_6=lambda h, p: right(h, p) + 0.01)[0] == "wrong"
+    assert status("05.6", sparsity_gradient_6=None)[0] == "unanswered"
