@@ -1,4 +1,4 @@
-"""Timing what the course builds: best-of-N wall-clock time, the from-scratch convolutions and poolings
+"""Timing what the course builds: best-of-N wall-clock time (and CPU time), the from-scratch convolutions and poolings
 against the Keras built-ins.
 
 Timings depend on the machine and its load: notebooks show them, tests never
@@ -15,7 +15,7 @@ import numpy as np
 
 from lib import checks
 
-__all__ = ["time_call", "conv_benchmark", "pool_benchmark"]
+__all__ = ["time_call", "time_calls", "conv_benchmark", "pool_benchmark"]
 
 
 def time_call(fn, repeats: int = 3, warmup: int = 1) -> float:
@@ -25,15 +25,27 @@ def time_call(fn, repeats: int = 3, warmup: int = 1) -> float:
 
     Introduced in notebook 01 (convolution).
     """
+    return min(time_calls(fn, repeats, warmup)["wall"])
+
+
+def time_calls(fn, repeats: int = 3, warmup: int = 1) -> dict:
+    """Seconds of each of ``repeats`` calls of ``fn()`` after ``warmup`` untimed calls, on two clocks:
+    ``{"wall": [...], "cpu": [...]}``. Wall-clock time is the latency a user sees; CPU time
+    (``time.process_time``: all threads of this process) counts only the work the call made the processor
+    do, so on a machine shared with other programs it is the steadier measure of *cost* (take its median).
+
+    Introduced in notebook 08 (architectures).
+    """
     repeats = checks.positive_int(repeats, "repeats")
     for _ in range(checks.non_negative_int(warmup, "warmup")):
         fn()
-    best = float("inf")
+    out = {"wall": [], "cpu": []}
     for _ in range(repeats):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+        out["wall"].append(time.perf_counter() - wall)
+        out["cpu"].append(time.process_time() - cpu)
+    return out
 
 
 def conv_benchmark(

@@ -11,6 +11,15 @@ def test_time_call_and_bad_repeats():
         timing.time_call(lambda: None, repeats=0)
 
 
+def test_time_calls_counts_calls_and_both_clocks():
+    calls = []
+    times = timing.time_calls(lambda: calls.append(sum(range(20_000))), repeats=3, warmup=2)
+    assert len(calls) == 5 and len(times["wall"]) == len(times["cpu"]) == 3
+    assert all(t >= 0 for t in times["wall"] + times["cpu"])
+    with pytest.raises(ValueError, match="warmup"):
+        timing.time_calls(lambda: None, warmup=-1)
+
+
 def test_conv_benchmark_rows_match_the_builtin():
     rows = timing.conv_benchmark(size=6, in_channels=2, out_channels=3, repeats=1)
     assert [r["method"] for r in rows] == ["keras.ops.conv", "direct", "im2col", "fft", "winograd"]
