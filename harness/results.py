@@ -352,6 +352,13 @@ def _race_section(race: dict) -> list[str]:
     best = rows[0]
     config = race.get("recipe_config", {"width": 16, "epochs": 8})  # races recorded before the config was saved
     baseline_epochs = len(race["baseline"]["epoch"])
+
+    def per_epoch(run):
+        return race[run]["cpu_seconds"][-1] / race[run]["epoch"][-1]
+
+    missing = [t for t in ("augment", "tta") if "tricks" in config and t not in config["tricks"]]
+    names = {"augment": "augmentation", "tta": "flip TTA"}
+    off = "; " + " and ".join(names[t] for t in missing) + " off" if missing else ""
     return [
         "",
         "## The race: notebook 12's recipe vs keras-io's convnet on all of Fashion-MNIST",
@@ -359,11 +366,13 @@ def _race_section(race: dict) -> list[str]:
         "`python -m lib.speedrun race --json harness/race.json` (one run each, all 60,000 training images, test "
         f"accuracy after every epoch, compilation not timed; {race.get('created', '?')}, "
         f"{race.get('cpu', '?')}, {race.get('device', '?')}): the recipe (ResNet-9-style "
-        f"net, width {config['width']}, patch whitening, warm-up and linear decay over {config['epochs']} epochs) "
+        f"net, width {config['width']}, patch whitening, warm-up and linear decay over {config['epochs']} epochs{off}) "
         f"against keras-io's `mnist_convnet` with Adam for {baseline_epochs} epochs (keras-io trains it for 15). "
-        f"Best test accuracy: recipe {best['recipe_best_accuracy']:.1%}, baseline "
-        f"{best['baseline_best_accuracy']:.1%} (anchor: ResNet-20 95.61%, Zhong et al. 2020). Seconds to each "
-        "target; ratio = baseline / recipe, inf where the baseline never gets there; ratio_at_least = the "
+        f"Best test accuracy: recipe {best['recipe_best_accuracy']}, baseline "
+        f"{best['baseline_best_accuracy']} (anchor: ResNet-20 95.61%, Zhong et al. 2020). Seconds to each "
+        f"target; CPU seconds per epoch: recipe {per_epoch('recipe'):.0f}, baseline {per_epoch('baseline'):.0f}. "
+        "ratio = baseline / recipe, inf where only the baseline never gets there, 0 where neither does; "
+        "ratio_at_least = the "
         "baseline's time to the target, or all its time where it never gets there, over the recipe's: how many "
         "times faster the recipe is at least.",
         "",

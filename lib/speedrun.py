@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import time
 from collections.abc import Iterable
 
@@ -38,6 +39,7 @@ from lib.models.resnet9 import speedrun_net
 
 __all__ = [
     "TRICKS",
+    "RACE_RECIPE",
     "Recipe",
     "WarmupLinearDecay",
     "ablate",
@@ -163,6 +165,15 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
             "final_fraction": self.final_fraction,
             "name": self.name,
         }
+
+
+#: The recipe :func:`race` runs by default, picked for the earliest 92% on a 5,000-image validation split held out of
+#: the training set (one seed each): 4 epochs at batch 256, peak rate 0.2 (0.4 was no better), augmentation and flip
+#: TTA off - in a 4-5 epoch run on 55,000 images the net underfits, shifts and flips only slow it down, and
+#: flipping test images a net never saw flipped costs accuracy. Introduced in notebook 12.
+RACE_RECIPE = Recipe(
+    width=16, epochs=4, batch_size=256, learning_rate=0.2, tricks=("whitening", "label_smoothing", "schedule")
+)
 
 
 # --------------------------------------------------------------------------- #
@@ -697,7 +708,7 @@ def race(
     """
     from lib import data as datasets
 
-    recipe = recipe or Recipe(width=16, epochs=8, batch_size=256, learning_rate=0.2)
+    recipe = recipe or RACE_RECIPE
     ds = datasets.load("fashion_mnist", train_size=train_size, seed=seed)
     x_train, x_test = normalize_images(ds.x_train, ds.x_test)
     y_train, y_test = ds.y_train, ds.y_test
@@ -779,8 +790,14 @@ def main(argv: list[str] | None = None) -> int:
             import platform
 
             created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+            cpu = platform.processor() or platform.machine()
+            try:
+                models = [line for line in open("/proc/cpuinfo").read().splitlines() if line.startswith("model name")]
+                cpu = models[0].split(":", 1)[1].strip() if models else cpu
+            except OSError:
+                pass
             with open(args.json, "w") as f:
-                json.dump({"created": created, "cpu": platform.processor() or platform.machine(), **out}, f, indent=1)
+                json.dump({"created": created, "cpu": f"{cpu} ({os.cpu_count()} cores)", **out}, f, indent=1)
     return 0
 
 

@@ -128,7 +128,7 @@ def test_a_recorded_race_gets_its_section():
     race = {"created": "today", "cpu": "a CPU", "device": "CPU (tensorflow)", "recipe": curve, "baseline": slow}
     text = R.render(None, race=race)
     section = text[text.index("## The race") :]
-    assert "recipe 92.1%, baseline 90.5%" in section and "today, a CPU" in section
+    assert "recipe 92.10%, baseline 90.50%" in section and "today, a CPU" in section
     assert "| cpu | 0.9 | 10 | 4 | 0.4 | 0.4 |" in section and "| cpu | 0.92 | 20 | inf | inf | 0.2 |" in section
     assert "width 16" in section and "for 1 epochs" in section  # a race recorded without its recipe's config
     assert "## The race" not in R.render(None)
