@@ -352,6 +352,9 @@ def _race_section(race: dict) -> list[str]:
     best = rows[0]
     config = race.get("recipe_config", {"width": 16, "epochs": 8})  # races recorded before the config was saved
     baseline_epochs = len(race["baseline"]["epoch"])
+    given = race.get("baseline_config", {})
+    flags = f" --baseline-epochs {given['epochs']}" if given.get("epochs", 15) != 15 else ""
+    flags += " --stop-at-target" if given.get("stop_at_target") else ""
 
     def per_epoch(run):
         return race[run]["cpu_seconds"][-1] / race[run]["epoch"][-1]
@@ -363,8 +366,8 @@ def _race_section(race: dict) -> list[str]:
         "",
         "## The race: notebook 12's recipe vs keras-io's convnet on all of Fashion-MNIST",
         "",
-        "`python -m lib.speedrun race --json harness/race.json` (one run each, all 60,000 training images, test "
-        f"accuracy after every epoch, compilation not timed; {race.get('created', '?')}, "
+        f"`python -m lib.speedrun race{flags} --json harness/race.json` (one run each, all 60,000 training images, "
+        f"test accuracy after every epoch, compilation not timed; {race.get('created', '?')}, "
         f"{race.get('cpu', '?')}, {race.get('device', '?')}): the recipe (ResNet-9-style "
         f"net, width {config['width']}, patch whitening, warm-up and linear decay over {config['epochs']} epochs{off}) "
         f"against keras-io's `mnist_convnet` with Adam for {baseline_epochs} epochs (keras-io trains it for 15). "
