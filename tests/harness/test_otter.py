@@ -213,6 +213,7 @@ def test_otter_gives_the_partial_credit_of_the_check(partial_tests, size, count,
 
 
 @pytest.mark.notebook
+@pytest.mark.otter  # a minute of the test command's 20: opt in with `-m otter`
 def test_otter_assign_runs_the_tests_on_the_solutions_and_they_pass(tmp_path):
     (master,) = otter.export(["01"], tmp_path)
     proc = otter_assign(master, master.parent / "dist", run_tests=True, timeout=900)
