@@ -803,6 +803,7 @@ def load_tfds(
             f"Prepare it on a machine with internet (`tfds build {name} --data_dir DIR`, or "
             f"load_tfds({name!r}, download=True)), copy DIR here and set TFDS_DATA_DIR=DIR."
         )
+        reason = str(exc).split(". ")[0].strip()[:200]  # TFDS's first sentence, not a cut mid-word
         raise DatasetUnavailableError(
-            f"TFDS dataset {name!r} is not prepared in {where} ({type(exc).__name__}: {str(exc)[:200]}). {how}"
+            f"TFDS dataset {name!r} is not prepared in {where} ({type(exc).__name__}: {reason}). {how}"
         ) from exc

@@ -182,5 +182,6 @@ def test_tfds_loader_with_mock_data(tmp_path):
 
 def test_tfds_missing_dataset_is_a_clear_error(tmp_path):
     pytest.importorskip("tensorflow_datasets")
-    with pytest.raises(data.DatasetUnavailableError, match="tfds build tf_flowers"):
+    with pytest.raises(data.DatasetUnavailableError, match="tfds build tf_flowers") as info:
         data.load_tfds("tf_flowers", data_dir=tmp_path)
+    assert "could not find data" in str(info.value) and "before trying to access the )" not in str(info.value)
