@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lib import paths, report
+from lib import environment, paths, report
 
 DEFAULT_TIMEOUT = 900  # seconds per notebook
 
@@ -208,7 +208,6 @@ def environment_info() -> dict:
     ``backend`` (``$KERAS_BACKEND`` or ``tensorflow``), ``cpu`` and ``gpu`` (``nvidia-smi``'s names, absent
     without one). Introduced in notebook 01 (the results report).
     """
-    import platform
     from importlib import metadata
 
     info = {}
@@ -218,16 +217,7 @@ def environment_info() -> dict:
         except metadata.PackageNotFoundError:
             pass
     info["backend"] = os.environ.get("KERAS_BACKEND", "tensorflow")
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    if cpu:
-        info["cpu"] = f"{cpu} ({os.cpu_count()} cores)"
+    info["cpu"] = environment.cpu_description()
     try:
         proc = subprocess.run(
             ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],

@@ -15,6 +15,19 @@ import warnings
 MIN_VERSIONS = {"keras": "3.8.0", "tensorflow": "2.16.0", "numpy": "1.26.0"}
 
 
+def cpu_description() -> str:
+    """This machine's processor as "model (N cores)" (``/proc/cpuinfo``'s model name where there is one), for
+    the record beside a timing. Introduced in notebook 01."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            models = [line for line in f if line.startswith("model name")]
+        cpu = models[0].split(":", 1)[1].strip() if models else cpu
+    except OSError:
+        pass
+    return f"{cpu} ({os.cpu_count()} cores)"
+
+
 def _version_tuple(text: str) -> tuple[int, ...]:
     parts = []
     for piece in text.split(".")[:3]:

@@ -27,14 +27,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import time
 from collections.abc import Iterable
 
 import keras
 import numpy as np
 
-from lib import checks
+from lib import checks, environment
 from lib.models.resnet9 import speedrun_net
 
 __all__ = [
@@ -789,17 +788,10 @@ def main(argv: list[str] | None = None) -> int:
         print(table(race_curves(out)))
         if args.json:
             import json
-            import platform
 
             created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-            cpu = platform.processor() or platform.machine()
-            try:
-                models = [line for line in open("/proc/cpuinfo").read().splitlines() if line.startswith("model name")]
-                cpu = models[0].split(":", 1)[1].strip() if models else cpu
-            except OSError:
-                pass
             with open(args.json, "w") as f:
-                json.dump({"created": created, "cpu": f"{cpu} ({os.cpu_count()} cores)", **out}, f, indent=1)
+                json.dump({"created": created, "cpu": environment.cpu_description(), **out}, f, indent=1)
     return 0
 
 

@@ -100,3 +100,12 @@ def test_tensorflow_available_says_whether_tensorflow_imports(monkeypatch):
     real = importlib.util.find_spec
     m.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tensorflow" else real(name, *a))
     assert environment.tensorflow_available() is False
+
+
+def test_cpu_description_names_the_processor_and_its_cores():
+    import os
+
+    from lib import environment
+
+    text = environment.cpu_description()
+    assert text.endswith(f"({os.cpu_count()} cores)") and len(text) > len(" cores)") + 3
