@@ -11,9 +11,6 @@
   :func:`param_counts`, :func:`batchnorm_statistics` - feature extraction
   (frozen base, new head) and fine-tuning (top layers unfrozen, BatchNorm kept
   in inference mode).
-* :func:`analyze_backbones` - parameters, FLOPs and batch-1 latency of backbones.
-* :func:`tfds_pipeline` - a TFDS dataset (e.g. ``tf_flowers``) resized and
-  preprocessed for a backbone (TensorFlow-only: ``tf.data``).
 * :func:`tfds_images` - a TFDS image dataset as NumPy arrays at one size
   (``uint8`` images, integer labels), for features computed once.
 
@@ -24,7 +21,7 @@ inference mode. Calling ``base(x, training=False)`` inside a Functional model
 does *not* survive ``fit()``: the outer ``training=True`` replaces it
 (keras-team/keras#20285). So :func:`unfreeze_top` keeps BatchNorm layers frozen.
 
-Backend-agnostic except :func:`tfds_pipeline` and :func:`tfds_images` (tf.data) and the weights
+Backend-agnostic except :func:`tfds_images` (tf.data) and the weights
 download, which goes through Keras's own ``get_file``.
 
 Introduced in notebook 09 (transfer learning).
@@ -55,8 +52,6 @@ __all__ = [
     "param_counts",
     "batchnorm_statistics",
     "max_statistics_change",
-    "analyze_backbones",
-    "tfds_pipeline",
     "tfds_images",
 ]
 
@@ -414,99 +409,8 @@ def max_statistics_change(before: dict, after: dict) -> float:
 
 
 # --------------------------------------------------------------------------- #
-# analysis and data
+# data
 # --------------------------------------------------------------------------- #
-def analyze_backbones(
-    names=("mobilenet_v2", "efficientnet_b0", "resnet50"),
-    input_size: int | None = None,
-    repeats: int = 3,
-    seed: int = 0,
-) -> list[dict]:
-    """One row per backbone (``weights=None``, nothing downloaded; with its classifier at the default size).
-
-    Row keys: ``backbone``, ``params`` (built), ``documented_params``, ``macs``
-    and ``flops`` (:func:`lib.flops.profile`, per image), ``latency_ms``
-    (best of ``repeats`` batch-1 ``model(x, training=False)`` calls here - shown,
-    never asserted), ``imagenet_top1`` and ``source`` (keras.io).
-
-    Introduced in notebook 09 (transfer learning).
-    """
-    import keras
-
-    from lib.flops import profile, summarize
-    from lib.timing import time_call
-
-    rng = np.random.default_rng(seed)
-    rows = []
-    for name in names:
-        backbone = get_backbone(name)
-        size = input_size or backbone.input_size
-        keras.backend.clear_session()
-        top = size == backbone.input_size  # the ImageNet classifier exists at the default size only
-        model = build_backbone(
-            name, weights=None, include_top=top, input_shape=(size, size, 3), pooling=None if top else "avg"
-        )
-        totals = summarize(profile(model))
-        x = preprocess(name, rng.uniform(0, 255, (1, size, size, 3)))
-        seconds = time_call(lambda m=model, x=x: keras.ops.convert_to_numpy(m(x, training=False)), repeats)
-        rows.append(
-            {
-                "backbone": backbone.display_name,
-                "input": f"1x{size}x{size}x3",
-                "params": model.count_params(),
-                "documented_params": backbone.documented_params,
-                "macs": totals["macs"],
-                "flops": totals["flops"],
-                "latency_ms": 1000 * seconds,
-                "imagenet_top1": backbone.imagenet_top1,
-                "source": backbone.source,
-            }
-        )
-    return rows
-
-
-def tfds_pipeline(
-    name: str,
-    backbone: str,
-    split: str = "train",
-    batch_size: int = 32,
-    image_size=None,
-    shuffle: bool = False,
-    seed: int = 0,
-    data_dir=None,
-    take: int | None = None,
-):
-    """A TFDS image dataset ready for ``backbone``: resized, preprocessed, batched (TensorFlow-only, tf.data).
-
-    ``lib.data.load_tfds(name, split)`` -> (take) -> resize to ``image_size``
-    (the backbone's default) -> preprocess -> cache -> shuffle -> batch ->
-    prefetch. Labels stay integer class ids.
-
-    Introduced in notebook 09 (transfer learning, full profile).
-    """
-    import tensorflow as tf
-
-    from lib.data import load_tfds
-
-    spec = get_backbone(backbone)
-    size = int(image_size or spec.input_size)
-    fn = spec.preprocess_input_fn()
-    ds = load_tfds(name, split=split, data_dir=data_dir)
-    if take is not None:
-        ds = ds.take(int(take))
-
-    def prepare(image, label):
-        if image.shape.rank != 3:
-            raise ValueError(f"Expected images of rank 3 (height, width, channels). Received: shape {image.shape}")
-        image = tf.image.resize(tf.cast(image, tf.float32), (size, size))
-        return fn(image), label
-
-    ds = ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).cache()
-    if shuffle:
-        ds = ds.shuffle(1000, seed=seed)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
 def tfds_images(name: str, image_size: int, split: str = "train", data_dir=None, take: int | None = None):
     """A TFDS image dataset as NumPy arrays: ``(images, labels)``, images ``uint8`` ``(N, size, size, 3)``.
 
