@@ -50,7 +50,6 @@ __all__ = [
     "ExponentialMovingAverage",
     "annealing",
     "annealing_as_inverse_time_decay",
-    "inverse_time_decay",
     "piecewise_constant",
     "exponential_decay",
     "cosine_decay",
@@ -59,7 +58,6 @@ __all__ = [
     "keras_slot",
     "softmax_cross_entropy",
     "softmax_regression",
-    "train_softmax_regression",
     "Surface",
     "ravine",
     "saddle",
@@ -492,18 +490,6 @@ def annealing_as_inverse_time_decay(a: float, epsilon: float) -> dict:
     return {"initial_learning_rate": a / epsilon, "decay_steps": epsilon, "decay_rate": 1.0}
 
 
-def inverse_time_decay(step, initial_learning_rate, decay_steps, decay_rate, staircase=False):
-    """``initial / (1 + decay_rate * t / decay_steps)`` (``floor`` of ``t / decay_steps`` if staircase).
-
-    Equals ``keras.optimizers.schedules.InverseTimeDecay``. Introduced in notebook 04.
-    """
-    checks.positive(decay_steps, "decay_steps")
-    p = _steps(step) / decay_steps
-    if staircase:
-        p = np.floor(p)
-    return initial_learning_rate / (1 + decay_rate * p)
-
-
 def piecewise_constant(step, boundaries, values):
     """Step decay: ``values[i]`` while ``boundaries[i-1] < t <= boundaries[i]``.
 
@@ -630,39 +616,6 @@ def softmax_regression(kernel, bias, x, y) -> tuple[float, list[np.ndarray]]:
     """
     loss, dlogits = softmax_cross_entropy(x @ kernel + bias, y)
     return loss, [x.T @ dlogits, dlogits.sum(axis=0)]
-
-
-def train_softmax_regression(
-    x_train,
-    y_train,
-    x_test,
-    y_test,
-    batch_size: int,
-    learning_rate,
-    epochs: int = 6,
-    seed: int = 0,
-    num_classes: int = 10,
-) -> list[float]:
-    """Minibatch :class:`SGD` on :func:`softmax_regression` from zero weights; the test loss after each epoch.
-
-    Every epoch visits the training set in a new order (a permutation drawn from
-    ``seed``) in whole batches of ``batch_size`` (the remainder is left out).
-    ``learning_rate`` is a float or a schedule of the step. Inputs are flat
-    ``(n, features)`` arrays. Introduced in notebook 04.
-    """
-    batch_size, epochs = checks.positive_int(batch_size, "batch_size"), checks.positive_int(epochs, "epochs")
-    num_classes = checks.num_classes(num_classes)
-    rng = np.random.default_rng(seed)
-    kernel, bias = np.zeros((x_train.shape[1], num_classes)), np.zeros(num_classes)
-    optimizer = SGD(learning_rate)
-    losses = []
-    for _ in range(epochs):
-        order = rng.permutation(len(x_train))
-        for start in range(0, len(order) - batch_size + 1, batch_size):
-            idx = order[start : start + batch_size]
-            optimizer.step([kernel, bias], softmax_regression(kernel, bias, x_train[idx], y_train[idx])[1])
-        losses.append(softmax_regression(kernel, bias, x_test, y_test)[0])
-    return losses
 
 
 # --------------------------------------------------------------------------- #

@@ -1,13 +1,10 @@
-"""Regularization from scratch: weight penalties, decoupled weight decay, max-norm,
+"""Regularization from scratch: weight penalties, max-norm,
 a KL sparsity penalty, dropout and stochastic depth.
 
 * :func:`l1_penalty`, :func:`l2_penalty` and their gradients :func:`l1_gradient`,
   :func:`l2_gradient` - NumPy, in Keras's convention: ``keras.regularizers.L2(l2)``
   adds ``l2 * sum(w**2)`` to the loss, so its gradient is ``2 * l2 * w`` (the
   lecture's "lambda w" is the gradient of ``lambda / 2 * ||w||^2``).
-* :func:`adam_step` - one step of ``keras.optimizers.Adam``, or of
-  ``keras.optimizers.AdamW`` when ``weight_decay > 0`` (decoupled decay
-  ``w <- w - lr * weight_decay * w`` before the Adam update), in NumPy.
 * :func:`max_norm` - project each weight vector onto the ball of radius ``c``,
   exactly as ``keras.constraints.MaxNorm`` does (same ``axis`` semantics).
 * :func:`bernoulli_kl` and :class:`KLSparsity` - the sparsity penalty
@@ -33,7 +30,7 @@ from lib import checks
 
 # fmt: off
 __all__ = [
-    "l1_penalty", "l2_penalty", "l1_gradient", "l2_gradient", "adam_step", "max_norm", "bernoulli_kl", "KLSparsity",
+    "l1_penalty", "l2_penalty", "l1_gradient", "l2_gradient", "max_norm", "bernoulli_kl", "KLSparsity",
     "dropout", "StochasticDepth", "survival_probabilities",
 ]
 # fmt: on
@@ -81,54 +78,6 @@ def l1_gradient(weights, l1: float = 0.01) -> np.ndarray:
     """
     l1 = checks.non_negative(l1, "l1")
     return l1 * np.sign(np.asarray(weights, dtype=np.float64))
-
-
-# --------------------------------------------------------------------------- #
-# Adam and AdamW, one step
-# --------------------------------------------------------------------------- #
-def adam_step(
-    weights,
-    grads,
-    m,
-    v,
-    step: int,
-    learning_rate: float = 0.001,
-    beta_1: float = 0.9,
-    beta_2: float = 0.999,
-    epsilon: float = 1e-7,
-    weight_decay: float = 0.0,
-):
-    """One step of Keras's Adam (``weight_decay=0``) or AdamW; returns ``(weights, m, v)``, new arrays.
-
-    ``grads`` is the gradient of the loss at ``weights`` and ``step`` counts from 1.
-    With ``weight_decay > 0`` the weights first shrink, decoupled from the gradient,
-    ``w <- w - learning_rate * weight_decay * w`` (what Keras's optimizers do), then
-
-        m <- m + (1 - beta_1) (g - m),   v <- v + (1 - beta_2) (g**2 - v)
-        alpha = learning_rate * sqrt(1 - beta_2**step) / (1 - beta_1**step)
-        w <- w - alpha * m / (sqrt(v) + epsilon)
-
-    Adding ``l2 * sum(w**2)`` to the loss instead means ``grads + 2 * l2 * w`` here,
-    which goes through ``m`` and ``v`` - a different update (notebook 05 computes it).
-    Introduced in notebook 05.
-    """
-    step = checks.positive_int(step, "step")
-    learning_rate = checks.non_negative(learning_rate, "learning_rate")
-    weight_decay = checks.non_negative(weight_decay, "weight_decay")
-    beta_1, beta_2 = checks.probability(beta_1, "beta_1"), checks.probability(beta_2, "beta_2")
-    w = np.array(weights, dtype=np.float64)
-    g = np.asarray(grads, dtype=np.float64)
-    if g.shape != w.shape:
-        raise ValueError(f"Expected grads of shape {w.shape}. Received shape {g.shape}")
-    if weight_decay:
-        w = w - w * weight_decay * learning_rate
-    m = np.asarray(m, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    m = m + (1 - beta_1) * (g - m)
-    v = v + (1 - beta_2) * (g * g - v)
-    alpha = learning_rate * np.sqrt(1 - beta_2**step) / (1 - beta_1**step)
-    w = w - alpha * m / (np.sqrt(v) + epsilon)
-    return w, m, v
 
 
 # --------------------------------------------------------------------------- #

@@ -84,53 +84,6 @@ def test_negative_penalty_factor_raises(fn):
 
 
 # --------------------------------------------------------------------------- #
-# Adam / AdamW
-# --------------------------------------------------------------------------- #
-@pytest.mark.parametrize("learning_rate", [0.001, 0.05])
-@pytest.mark.parametrize("weight_decay", [0.0, 0.004, 0.1])
-def test_adam_step_matches_keras_adam_and_adamw(learning_rate, weight_decay):
-    rng = np.random.default_rng(1)
-    w0 = rng.normal(size=(4, 3)).astype(np.float32)
-    var = keras.Variable(w0.copy())
-    if weight_decay:
-        opt = keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay)
-    else:
-        opt = keras.optimizers.Adam(learning_rate=learning_rate)
-    w, m, v = w0.astype(np.float64), np.zeros(w0.shape), np.zeros(w0.shape)
-    for step in range(1, 8):
-        g = rng.normal(size=w0.shape).astype(np.float32)
-        opt.apply_gradients([(keras.ops.convert_to_tensor(g), var)])
-        w, m, v = reg.adam_step(w, g, m, v, step, learning_rate, weight_decay=weight_decay)
-        np.testing.assert_allclose(np_(var), w, rtol=1e-5, atol=1e-6)
-
-
-def test_adamw_differs_from_l2_in_the_loss():
-    rng = np.random.default_rng(2)
-    w = rng.normal(size=50) * np.logspace(-2, 1, 50)
-    g = rng.normal(size=50) * np.logspace(1, -2, 50)  # very different gradient scales
-    zeros = np.zeros_like(w)
-    decoupled, _, _ = reg.adam_step(w, g, zeros, zeros, 1, 0.01, weight_decay=0.1)
-    coupled, _, _ = reg.adam_step(w, g + reg.l2_gradient(w, 0.05), zeros, zeros, 1, 0.01)
-    assert np.abs(decoupled - coupled).max() > 1e-3
-
-
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        ({"step": 0}, r"Expected step to be a positive integer. Received: step=0"),
-        ({"step": True}, r"Expected step to be a positive integer. Received: step=True"),
-        ({"weight_decay": -1.0}, r"Expected weight_decay >= 0. Received: weight_decay=-1.0"),
-        ({"beta_1": 1.0}, r"Expected beta_1 in \[0, 1\). Received: beta_1=1.0"),
-    ],
-)
-def test_adam_step_bad_arguments(kwargs, match):
-    args = {"step": 1, **kwargs}
-    step = args.pop("step")
-    with pytest.raises(ValueError, match=match):
-        reg.adam_step(np.ones(3), np.ones(3), np.zeros(3), np.zeros(3), step, **args)
-
-
-# --------------------------------------------------------------------------- #
 # max-norm
 # --------------------------------------------------------------------------- #
 @pytest.mark.parametrize("max_value", [2.0, 3.0, 0.5])
