@@ -24,8 +24,8 @@ Learning-rate schedules as NumPy functions of the step (:func:`annealing`,
 :func:`cosine_decay_restarts`), each equal to a ``keras.optimizers.schedules``
 class, and 2-D test surfaces (:func:`ravine`, :func:`saddle`,
 :func:`rosenbrock`) with :func:`trajectory` and :func:`plot_paths` to watch
-optimizers move on them; softmax regression (:func:`softmax_regression`,
-:func:`train_softmax_regression`) as a real, convex problem to train with them.
+optimizers move on them; softmax regression (:func:`softmax_regression`: loss
+and gradients) as a real, convex problem to train with them.
 
 Introduced in notebook 04 (optimizers and learning-rate schedules).
 """
