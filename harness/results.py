@@ -341,6 +341,8 @@ def _anchor_cell(number: str) -> str:
 
 #: The recorded race of notebook 12's recipe against keras-io's convnet (``python -m lib.speedrun race --json``).
 RACE = "harness/race.json"
+#: How the race's recipe was picked (``python -m lib.speedrun select --json``).
+SELECT = "harness/race_select.json"
 
 
 def _race_section(race: dict) -> list[str]:
@@ -359,6 +361,7 @@ def _race_section(race: dict) -> list[str]:
     def per_epoch(run):
         return race[run]["cpu_seconds"][-1] / race[run]["epoch"][-1]
 
+    widths = "-".join(str(config["width"] * m) for m in config.get("multipliers", (1, 2, 4, 8)))
     missing = [t for t in ("augment", "tta") if "tricks" in config and t not in config["tricks"]]
     names = {"augment": "augmentation", "tta": "flip TTA"}
     off = "; " + " and ".join(names[t] for t in missing) + " off" if missing else ""
@@ -369,7 +372,7 @@ def _race_section(race: dict) -> list[str]:
         f"`python -m lib.speedrun race{flags} --json harness/race.json` (one run each, all 60,000 training images, "
         f"test accuracy after every epoch, compilation not timed; {race.get('created', '?')}, "
         f"{race.get('cpu', '?')}, {race.get('device', '?')}): the recipe (ResNet-9-style "
-        f"net, width {config['width']}, patch whitening, warm-up and linear decay over {config['epochs']} epochs{off}) "
+        f"net, widths {widths}, patch whitening, warm-up and linear decay over {config['epochs']} epochs{off}) "
         f"against keras-io's `mnist_convnet` with Adam for {baseline_epochs} epochs (keras-io trains it for 15). "
         f"Best test accuracy: recipe {best['recipe_best_accuracy']}, baseline "
         f"{best['baseline_best_accuracy']} (anchor: ResNet-20 95.61%, Zhong et al. 2020). Seconds to each "
@@ -383,11 +386,36 @@ def _race_section(race: dict) -> list[str]:
     ]
 
 
+def _select_section(select: dict) -> list[str]:
+    from harness import bench
+    from lib.speedrun import selection_row
+
+    rows = [selection_row(row) for row in select["candidates"]]
+    return [
+        "",
+        "### How the race's recipe was picked",
+        "",
+        f"`python -m lib.speedrun select --json {SELECT}` ({select.get('created', '?')}, {select.get('cpu', '?')}, "
+        f"{select.get('device', '?')}): each candidate trained once (seed 0) on the training set less "
+        f"{select['val_size']:,} images held out at random, scored on those after every epoch - the test set is "
+        f"not looked at. Widths are the prep layer's and the three stages' channels (multipliers of `width`; "
+        f"Myrtle's ResNet-9: 1-2-4-8). The race runs the candidate with the least CPU time to "
+        f"{select['target']:.0%} validation accuracy.",
+        "",
+        bench.markdown_table(rows),
+    ]
+
+
 def render(
-    full: dict | None, default: dict | None = None, photos: list[dict] | None = None, race: dict | None = None
+    full: dict | None,
+    default: dict | None = None,
+    photos: list[dict] | None = None,
+    race: dict | None = None,
+    select: dict | None = None,
 ) -> str:
     """The Markdown of RESULTS.md from a full-profile summary (or None), an optional default one, optional
-    :func:`photo_predictions` rows and an optional race (``python -m lib.speedrun race --json``).
+    :func:`photo_predictions` rows, an optional race (``python -m lib.speedrun race --json``) and, with the race,
+    how its recipe was picked (``python -m lib.speedrun select --json``).
 
     Introduced in notebook 01 (the results report).
     """
@@ -458,6 +486,8 @@ def render(
         lines += ["", f"Total: {total:.0f} s."]
     if race:
         lines += _race_section(race)
+        if select:
+            lines += _select_section(select)
     if photos:
         lines += _photos_section(photos)
     return "\n".join(lines) + "\n"
@@ -481,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", default="RESULTS.md", help="where to write (relative to the repo root); - for stdout")
     parser.add_argument("--race", default=RACE, help=f"a recorded race (default {RACE}; left out when missing)")
+    parser.add_argument("--select", default=SELECT, help=f"how the race's recipe was picked (default {SELECT})")
     parser.add_argument(
         "--no-photos",
         action="store_true",
@@ -492,7 +523,9 @@ def main(argv: list[str] | None = None) -> int:
     photos = None if args.no_photos else photo_predictions()
     race_path = paths.resolve(args.race)
     race = json.loads(race_path.read_text()) if race_path.is_file() else None
-    text = render(load_summary(args.summary), load_summary(args.default_summary), photos, race)
+    select_path = paths.resolve(args.select)
+    select = json.loads(select_path.read_text()) if select_path.is_file() else None
+    text = render(load_summary(args.summary), load_summary(args.default_summary), photos, race, select)
     if args.out == "-":
         print(text, end="")
     else:

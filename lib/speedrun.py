@@ -18,6 +18,7 @@ under ``KERAS_BACKEND=jax`` as well as TensorFlow.
 Benchmark entry points (print timings, assert nothing)::
 
     python -m lib.speedrun bench [--batch 128] [--steps 20] [--width 16]
+    python -m lib.speedrun select [--target 0.92]  # candidate recipes on a validation split: time to target
     python -m lib.speedrun race [--target 0.92]    # recipe vs keras-io's convnet: time to target
 
 Introduced in notebook 12 (training fast).
@@ -54,6 +55,9 @@ __all__ = [
     "race_ratio",
     "raw_patch_filters",
     "run",
+    "SELECT_CANDIDATES",
+    "select",
+    "selection_row",
     "smooth_labels",
     "step_time",
     "sweep_learning_rates",
@@ -85,7 +89,8 @@ def _check_tricks(tricks) -> frozenset:
 class Recipe:
     """Hyper-parameters of one speed-run and the set of tricks switched on.
 
-    ``width`` is the first block's channels (Myrtle's ResNet-9: 64). ``learning_rate``
+    ``width`` is the first block's channels (Myrtle's ResNet-9: 64), ``multipliers`` its factors for the prep
+    layer and the three stages (Myrtle's: 1, 2, 4, 8). ``learning_rate``
     is the peak of the warm-up/linear-decay schedule (the constant rate without
     "schedule"); ``weight_decay`` is decoupled (``w -= lr * weight_decay * w``).
     ``whiten_patch`` is the side of the whitening patches, ``stem_stride`` the first layer's stride. ``policy`` is the
@@ -95,6 +100,7 @@ class Recipe:
     """
 
     width: int = 16
+    multipliers: tuple = (1, 2, 4, 8)
     epochs: int = 4
     batch_size: int = 128
     learning_rate: float = 0.1
@@ -122,6 +128,10 @@ class Recipe:
         if self.jit not in (True, False, "auto"):
             raise ValueError(f"Expected jit True, False or 'auto'. Received: jit={self.jit!r}")
         object.__setattr__(self, "tricks", _check_tricks(self.tricks))
+        m = tuple(self.multipliers)
+        if len(m) != 4 or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 for k in m):
+            raise ValueError(f"Expected multipliers: 4 positive integers. Received: multipliers={self.multipliers!r}")
+        object.__setattr__(self, "multipliers", tuple(int(k) for k in m))
 
     def without(self, *tricks: str) -> Recipe:
         """The same recipe with ``tricks`` switched off."""
@@ -300,6 +310,7 @@ def _net(recipe: Recipe, input_shape, num_classes: int, seed: int):
             stem_stride=recipe.stem_stride,
             logit_scale=recipe.logit_scale,
             seed=seed,
+            multipliers=recipe.multipliers,
         )
     finally:
         keras.config.set_dtype_policy(previous)
@@ -735,6 +746,62 @@ def race(
     return out
 
 
+#: The candidates ``python -m lib.speedrun select`` races on the validation split (fields of :class:`Recipe`
+#: changed from its defaults; each also at batch 256, peak rate 0.2): Myrtle's widths (1, 2, 4, 8) at base 16
+#: and 12, the last stage narrowed to stage 2's width (1, 2, 4, 4), 4 or 5 epochs, and one arm with
+#: augmentation and flip TTA back on. Introduced in notebook 12.
+SELECT_CANDIDATES = tuple(
+    {"batch_size": 256, "learning_rate": 0.2, "tricks": tricks, **arm}
+    for arm, tricks in [
+        ({"width": 16, "multipliers": (1, 2, 4, 8), "epochs": 4}, ("whitening", "label_smoothing", "schedule")),
+        ({"width": 12, "multipliers": (1, 2, 4, 8), "epochs": 4}, ("whitening", "label_smoothing", "schedule")),
+        ({"width": 12, "multipliers": (1, 2, 4, 8), "epochs": 5}, ("whitening", "label_smoothing", "schedule")),
+        ({"width": 16, "multipliers": (1, 2, 4, 4), "epochs": 4}, ("whitening", "label_smoothing", "schedule")),
+        ({"width": 16, "multipliers": (1, 2, 4, 4), "epochs": 5}, ("whitening", "label_smoothing", "schedule")),
+        ({"width": 16, "multipliers": (1, 2, 4, 4), "epochs": 5}, TRICKS),
+    ]
+)
+
+
+def select(
+    candidates=SELECT_CANDIDATES, target: float = 0.92, val_size: int = 5000, seed: int = 0, train_size=None
+) -> list[dict]:
+    """Candidate recipes raced on validation data, never the test set: each ``candidates`` entry (a dict of
+    :class:`Recipe` fields) trains once (seed ``seed``) on Fashion-MNIST's training set less ``val_size``
+    images held out at random, scored on them after every epoch. One row per candidate: ``config`` (the
+    fields given), ``params``, per-epoch ``accuracy`` and cumulative ``cpu_seconds``, ``final`` and
+    ``cpu_to_target`` (``inf`` if never reached); the race's recipe is the one with the least
+    ``cpu_to_target``. Compilation is not timed. Introduced in notebook 12.
+    """
+    from lib import data as datasets
+
+    ds = datasets.load("fashion_mnist", train_size=train_size, seed=seed)
+    n = len(ds.x_train)
+    val_size = checks.integer(val_size, "val_size", 1, n - 1)
+    order = np.random.default_rng(seed).permutation(n)
+    train, val = order[val_size:], order[:val_size]
+    x_train, x_val = normalize_images(ds.x_train[train], ds.x_train[val])
+    split = (x_train, ds.y_train[train], x_val, ds.y_train[val])
+    rows = []
+    for config in candidates:
+        recipe = Recipe(**config)
+        (curve,), model = run(recipe, split, seeds=[seed], score_both=False)
+        rows.append(
+            {
+                "config": {k: (sorted(v) if k == "tricks" else v) for k, v in config.items()},
+                "params": model.count_params(),
+                "epoch": curve["epoch"],
+                "accuracy": curve["accuracy"],
+                "cpu_seconds": curve["cpu_seconds"],
+                "final": curve["final"],
+                "cpu_to_target": time_to(curve, target),
+            }
+        )
+        del model
+        keras.backend.clear_session()
+    return rows
+
+
 def race_ratio(recipe_curve: dict, baseline_curve: dict, target: float, clock: str = "cpu") -> dict:
     """Times to ``target`` of two :func:`fit_curve` curves on one clock ("cpu" or "wall") and their ratio
     (baseline / recipe; 0 if the recipe never gets there, ``inf`` if only the baseline never does). Where the
@@ -762,6 +829,11 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--batch", type=int, default=128)
     b.add_argument("--steps", type=int, default=20)
     b.add_argument("--width", type=int, default=16)
+    sel = sub.add_parser("select", help="the candidate recipes' time to a validation accuracy (picks the race's)")
+    sel.add_argument("--target", type=float, default=0.92)
+    sel.add_argument("--val-size", type=int, default=5000)
+    sel.add_argument("--train-size", type=int, default=None)
+    sel.add_argument("--json", default=None, help="also write the rows, curves included, to this JSON file")
     r = sub.add_parser("race", help="time to a test accuracy: the recipe vs keras-io's convnet with Adam")
     r.add_argument("--target", type=float, default=0.92)
     r.add_argument("--train-size", type=int, default=None)
@@ -777,6 +849,11 @@ def main(argv: list[str] | None = None) -> int:
         x = rng.standard_normal((args.batch, 28, 28, 1)).astype(np.float32)
         y = rng.integers(0, 10, args.batch)
         print(table(bench(x, y, Recipe(width=args.width, batch_size=args.batch), steps=args.steps)))
+    elif args.command == "select":
+        rows = select(target=args.target, val_size=args.val_size, train_size=args.train_size)
+        print(table([selection_row(row) for row in rows]))
+        if args.json:
+            _write_json(args.json, {"target": args.target, "val_size": args.val_size, "candidates": rows})
     else:
         out = race(
             target=args.target,
@@ -787,12 +864,34 @@ def main(argv: list[str] | None = None) -> int:
         print(table([{k: v for k, v in out.items() if not isinstance(v, dict)}]))
         print(table(race_curves(out)))
         if args.json:
-            import json
-
-            created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-            with open(args.json, "w") as f:
-                json.dump({"created": created, "cpu": environment.cpu_description(), **out}, f, indent=1)
+            _write_json(args.json, out)
     return 0
+
+
+def _write_json(path, out: dict) -> None:
+    import json
+
+    created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    with open(path, "w") as f:
+        header = {"created": created, "cpu": environment.cpu_description(), "device": device_name()}
+        json.dump({**header, **out}, f, indent=1)
+
+
+def selection_row(row: dict) -> dict:
+    """One :func:`select` row as a table row: the config, parameters, final validation accuracy as a percent,
+    CPU seconds per epoch and to the target. Introduced in notebook 12."""
+    c = row["config"]
+    tricks = "+".join(t for t in TRICKS if t in c.get("tricks", TRICKS))
+    return {
+        "width": c.get("width", Recipe.width),
+        "multipliers": "-".join(map(str, c.get("multipliers", Recipe.multipliers))),
+        "epochs": c.get("epochs", Recipe.epochs),
+        "tricks": tricks,
+        "params": row["params"],
+        "val_accuracy": f"{100 * row['final']:.2f}%",
+        "cpu_s_per_epoch": round(row["cpu_seconds"][-1] / len(row["cpu_seconds"])) if row["cpu_seconds"] else None,
+        "cpu_s_to_target": round(row["cpu_to_target"]) if np.isfinite(row["cpu_to_target"]) else "never",
+    }
 
 
 def race_curves(out: dict) -> list[dict]:

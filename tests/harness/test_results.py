@@ -130,5 +130,20 @@ def test_a_recorded_race_gets_its_section():
     section = text[text.index("## The race") :]
     assert "recipe 92.10%, baseline 90.50%" in section and "today, a CPU" in section
     assert "| cpu | 0.9 | 10 | 4 | 0.4 | 0.4 |" in section and "| cpu | 0.92 | 20 | inf | inf | 0.2 |" in section
-    assert "width 16" in section and "for 1 epochs" in section  # a race recorded without its recipe's config
+    assert "widths 16-32-64-128" in section and "for 1 epochs" in section  # recorded without its recipe's config
     assert "## The race" not in R.render(None)
+    assert "How the race's recipe was picked" not in section  # no selection recorded
+
+
+def test_a_recorded_selection_follows_the_race():
+    curve = {"epoch": [1, 2], "accuracy": [0.9, 0.921], "cpu_seconds": [10.0, 20.0], "wall_seconds": [6.0, 12.0]}
+    config = {"width": 16, "multipliers": [1, 2, 4, 4], "epochs": 2, "tricks": ["label_smoothing", "whitening"]}
+    race = {"recipe": curve, "baseline": curve, "recipe_config": config, "device": "CPU (tensorflow)"}
+    row = {"config": config, "params": 1000, "epoch": [1, 2], "accuracy": [0.9, 0.921], "cpu_seconds": [10.0, 20.0]}
+    select = {"target": 0.92, "val_size": 5000, "candidates": [{**row, "final": 0.921, "cpu_to_target": 20.0}]}
+    text = R.render(None, race=race, select=select)
+    assert "widths 16-32-64-64" in text and "augmentation and flip TTA off" in text
+    section = text[text.index("### How the race's recipe was picked") :]
+    assert "5,000 images held out" in section and "least CPU time to 92% validation accuracy" in section
+    assert "| 16 | 1-2-4-4 | 2 | whitening+label_smoothing | 1000 | 92.10% | 10 | 20 |" in section
+    assert "How the race's recipe" not in R.render(None, select=select)  # only beside a race

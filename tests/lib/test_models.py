@@ -377,6 +377,17 @@ def test_net_output_shape_float32_logits_and_augment_layer():
     assert "augment" not in [layer.name for layer in models.speedrun_net((16, 16, 3), 10, 2, max_shift=None).layers]
 
 
+def test_multipliers_set_each_stage_width_and_narrowing_the_last_stage_cuts_its_weights():
+    myrtle = models.speedrun_net((28, 28, 1), 10, 4, max_shift=None, stem_stride=2)
+    narrow = models.speedrun_net((28, 28, 1), 10, 4, max_shift=None, stem_stride=2, multipliers=(1, 2, 4, 4))
+    widths = {name: narrow.get_layer(f"{name}_conv").filters for name in ("prep", "layer1", "layer2", "layer3")}
+    assert widths == {"prep": 4, "layer1": 8, "layer2": 16, "layer3": 16}
+    assert myrtle.get_layer("layer3_conv").filters == 32 and narrow.get_layer("res3_b_conv").filters == 16
+    # stage 3 at 32 vs 16 channels: its three 3x3 convs, three BatchNorms (4 vectors each) and the classifier's input
+    convs = (9 * 16 * 32 + 2 * 9 * 32 * 32) - (9 * 16 * 16 + 2 * 9 * 16 * 16)
+    assert myrtle.count_params() - narrow.count_params() == convs + 3 * 4 * (32 - 16) + (32 - 16) * 10
+
+
 def test_fashion_mnist_net_whitening_layer_is_frozen_strided_and_augmentation_switches_off():
     kernel = np.random.default_rng(0).standard_normal((3, 3, 1, 9)).astype("float32")
     model = models.speedrun_net((28, 28, 1), 10, 2, whitening=kernel, stem_stride=2)
@@ -465,5 +476,7 @@ def test_speedrun_net_bad_arguments():
         models.speedrun_net(width=0)
     with pytest.raises(ValueError, match="Expected num_classes to be an integer >= 2"):
         models.speedrun_net(num_classes=1)
+    with pytest.raises(ValueError, match=r"Expected multipliers: 4 positive integers.*Received: \(1, 2, 4\)"):
+        models.speedrun_net(multipliers=(1, 2, 4))
     with pytest.raises(ValueError, match="Expected max_shift to be a non-negative integer. Received: max_shift=-1"):
         models.RandomShiftFlip(-1)

@@ -206,3 +206,31 @@ def test_race_curves_lists_every_epoch_of_both_runs():
     rows = sr.race_curves({"recipe": curve, "baseline": {k: v[:1] for k, v in curve.items()}})
     assert [(r["run"], r["epoch"]) for r in rows] == [("recipe", 1), ("recipe", 2), ("baseline", 1)]
     assert rows[1] == {"run": "recipe", "epoch": 2, "accuracy": 0.7, "cpu_seconds": 2.0, "wall_seconds": 3.0}
+
+
+def test_recipe_multipliers_reach_the_net_and_lists_from_json_become_tuples():
+    recipe = sr.Recipe(width=2, multipliers=[1, 2, 4, 4], batch_size=16)
+    assert recipe.multipliers == (1, 2, 4, 4)
+    model = sr.build(recipe, (28, 28, 1), steps_per_epoch=4)
+    assert model.get_layer("layer3_conv").filters == model.get_layer("layer2_conv").filters == 8
+    for bad in [(1, 2, 4), (1, 2, 0, 8), (1, 2, 4, 2.5), (True, 2, 4, 8)]:
+        with pytest.raises(ValueError, match="Expected multipliers: 4 positive integers"):
+            sr.Recipe(multipliers=bad)
+
+
+def test_select_scores_candidates_on_held_out_training_images_and_reports_time_to_target():
+    candidates = [
+        {"width": 2, "epochs": 2, "batch_size": 64, "multipliers": (1, 2, 4, 4)},
+        {"width": 2, "epochs": 1, "batch_size": 64, "tricks": ("whitening",)},
+    ]
+    rows = sr.select(candidates, target=0.0, val_size=100, train_size=400)
+    assert [r["epoch"] for r in rows] == [[1, 2], [1]] and rows[1]["config"]["tricks"] == ["whitening"]
+    assert all(r["cpu_to_target"] == r["cpu_seconds"][0] > 0 for r in rows)  # every accuracy reaches 0
+    assert rows[0]["params"] < sr.build(sr.Recipe(width=2), (28, 28, 1), 1).count_params()
+    table = [sr.selection_row(r) for r in rows]
+    assert table[0]["multipliers"] == "1-2-4-4" and table[1]["tricks"] == "whitening"
+    assert table[0]["val_accuracy"].endswith("%") and table[0]["cpu_s_to_target"] >= 0
+    never = sr.selection_row({**rows[1], "cpu_to_target": float("inf")})
+    assert never["cpu_s_to_target"] == "never"
+    with pytest.raises(ValueError, match="val_size"):
+        sr.select(candidates, val_size=400, train_size=400)
