@@ -387,11 +387,20 @@ def _race_section(race: dict) -> list[str]:
     ]
 
 
-def _select_section(select: dict) -> list[str]:
+def _select_section(select: dict, race: dict) -> list[str]:
     from harness import bench
-    from lib.speedrun import selection_row
+    from lib.speedrun import Recipe, selection_row
 
     rows = [selection_row(row) for row in select["candidates"]]
+    pick = min(select["candidates"], key=lambda row: row["cpu_to_target"])
+    held_out = ""
+    if "recipe_config" in race and Recipe(**race["recipe_config"]) == Recipe(**pick["config"]):
+        held_out = (
+            f" The pick ended at {pick['final']:.2%} on the validation split and at "
+            f"{race['recipe']['accuracy'][-1]:.2%} on the test set in the race above (one seed each): the "
+            f"candidates' validation accuracies are single runs scored on {select['val_size']:,} images, and "
+            "differences of a few tenths of a point between them are within that noise."
+        )
     return [
         "",
         "### How the race's recipe was picked",
@@ -401,7 +410,7 @@ def _select_section(select: dict) -> list[str]:
         f"{select['val_size']:,} images held out at random, scored on those after every epoch - the test set is "
         f"not looked at. Widths are the prep layer's and the three stages' channels (multipliers of `width`; "
         f"Myrtle's ResNet-9: 1-2-4-8). The race runs the candidate with the least CPU time to "
-        f"{select['target']:.0%} validation accuracy.",
+        f"{select['target']:.0%} validation accuracy.{held_out}",
         "",
         bench.markdown_table(rows),
     ]
@@ -488,7 +497,7 @@ def render(
     if race:
         lines += _race_section(race)
         if select:
-            lines += _select_section(select)
+            lines += _select_section(select, race)
     if photos:
         lines += _photos_section(photos)
     return "\n".join(lines) + "\n"

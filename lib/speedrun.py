@@ -176,14 +176,13 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         }
 
 
-#: The recipe :func:`race` runs by default, picked for the earliest 92% on a 5,000-image validation split held out of
-#: the training set (one seed each): 4 epochs at batch 256, peak rate 0.2 (0.4 was no better), augmentation and flip
-#: TTA off - in a 4-5 epoch run on 55,000 images the net underfits, shifts and flips only slow it down, and
-#: flipping test images a net never saw flipped costs accuracy. Final validation accuracies measured (2026-12-06, TF,
-#: 2-core CPU): augmentation + TTA 91.16% after 4 epochs, 91.58% after 5; no augmentation, with TTA 88.40% after 5
-#: (92.28% scored without it); neither 92.24% after 4 (92.22% at peak rate 0.4). Introduced in notebook 12.
+#: The recipe :func:`race` runs by default: the candidate of :data:`SELECT_CANDIDATES` with the least CPU time to
+#: 92% on a 5,000-image validation split held out of the training set (``python -m lib.speedrun select``; its
+#: rows are in ``harness/race_select.json`` and RESULTS.md). Base width 12, 4 epochs at batch 256, peak rate 0.2,
+#: augmentation and flip TTA off (the candidate with them on ended lowest: a run this short underfits, and shifts
+#: and flips only slow it down). Introduced in notebook 12.
 RACE_RECIPE = Recipe(
-    width=16, epochs=4, batch_size=256, learning_rate=0.2, tricks=("whitening", "label_smoothing", "schedule")
+    width=12, epochs=4, batch_size=256, learning_rate=0.2, tricks=("whitening", "label_smoothing", "schedule")
 )
 
 
@@ -764,14 +763,20 @@ SELECT_CANDIDATES = tuple(
 
 
 def select(
-    candidates=SELECT_CANDIDATES, target: float = 0.92, val_size: int = 5000, seed: int = 0, train_size=None
+    candidates=SELECT_CANDIDATES,
+    target: float = 0.92,
+    val_size: int = 5000,
+    seed: int = 0,
+    train_size=None,
+    log=None,
 ) -> list[dict]:
     """Candidate recipes raced on validation data, never the test set: each ``candidates`` entry (a dict of
     :class:`Recipe` fields) trains once (seed ``seed``) on Fashion-MNIST's training set less ``val_size``
     images held out at random, scored on them after every epoch. One row per candidate: ``config`` (the
     fields given), ``params``, per-epoch ``accuracy`` and cumulative ``cpu_seconds``, ``final`` and
     ``cpu_to_target`` (``inf`` if never reached); the race's recipe is the one with the least
-    ``cpu_to_target``. Compilation is not timed. Introduced in notebook 12.
+    ``cpu_to_target``. Compilation is not timed. ``log`` (e.g. ``print``) gets each row as it is done.
+    Introduced in notebook 12.
     """
     from lib import data as datasets
 
@@ -797,6 +802,8 @@ def select(
                 "cpu_to_target": time_to(curve, target),
             }
         )
+        if log is not None:
+            log(rows[-1])
         del model
         keras.backend.clear_session()
     return rows
@@ -850,7 +857,12 @@ def main(argv: list[str] | None = None) -> int:
         y = rng.integers(0, 10, args.batch)
         print(table(bench(x, y, Recipe(width=args.width, batch_size=args.batch), steps=args.steps)))
     elif args.command == "select":
-        rows = select(target=args.target, val_size=args.val_size, train_size=args.train_size)
+        rows = select(
+            target=args.target,
+            val_size=args.val_size,
+            train_size=args.train_size,
+            log=lambda row: print(selection_row(row), flush=True),
+        )
         print(table([selection_row(row) for row in rows]))
         if args.json:
             _write_json(args.json, {"target": args.target, "val_size": args.val_size, "candidates": rows})

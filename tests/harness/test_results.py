@@ -145,5 +145,19 @@ def test_a_recorded_selection_follows_the_race():
     assert "widths 16-32-64-64" in text and "augmentation and flip TTA off" in text
     section = text[text.index("### How the race's recipe was picked") :]
     assert "5,000 images held out" in section and "least CPU time to 92% validation accuracy" in section
+    assert "ended at 92.10% on the validation split and at 92.10% on the test set" in section  # the race ran it
     assert "| 16 | 1-2-4-4 | 2 | whitening+label_smoothing | 1000 | 92.10% | 10 | 20 |" in section
     assert "How the race's recipe" not in R.render(None, select=select)  # only beside a race
+
+
+def test_the_recorded_selection_picked_race_recipe_and_the_recorded_race_ran_it():
+    from lib import speedrun
+
+    select = json.loads(paths.resolve(R.SELECT).read_text())
+    recorded = [speedrun.Recipe(**row["config"]) for row in select["candidates"]]
+    assert recorded == [speedrun.Recipe(**c) for c in speedrun.SELECT_CANDIDATES]  # recorded from today's list
+    best = min(select["candidates"], key=lambda row: row["cpu_to_target"])
+    assert best["cpu_to_target"] < float("inf")
+    assert speedrun.Recipe(**best["config"]) == speedrun.RACE_RECIPE
+    race = json.loads(paths.resolve(R.RACE).read_text())
+    assert speedrun.Recipe(**race["recipe_config"]) == speedrun.RACE_RECIPE

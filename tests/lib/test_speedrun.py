@@ -223,7 +223,9 @@ def test_select_scores_candidates_on_held_out_training_images_and_reports_time_t
         {"width": 2, "epochs": 2, "batch_size": 64, "multipliers": (1, 2, 4, 4)},
         {"width": 2, "epochs": 1, "batch_size": 64, "tricks": ("whitening",)},
     ]
-    rows = sr.select(candidates, target=0.0, val_size=100, train_size=400)
+    done = []
+    rows = sr.select(candidates, target=0.0, val_size=100, train_size=400, log=done.append)
+    assert done == rows
     assert [r["epoch"] for r in rows] == [[1, 2], [1]] and rows[1]["config"]["tricks"] == ["whitening"]
     assert all(r["cpu_to_target"] == r["cpu_seconds"][0] > 0 for r in rows)  # every accuracy reaches 0
     assert rows[0]["params"] < sr.build(sr.Recipe(width=2), (28, 28, 1), 1).count_params()
