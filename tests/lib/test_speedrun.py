@@ -218,6 +218,7 @@ def test_recipe_multipliers_reach_the_net_and_lists_from_json_become_tuples():
             sr.Recipe(multipliers=bad)
 
 
+@pytest.mark.backend_independent("the selection loop over lib.speedrun.run, which other tests run on every backend")
 def test_select_scores_candidates_on_held_out_training_images_and_reports_time_to_target():
     candidates = [
         {"width": 2, "epochs": 2, "batch_size": 64, "multipliers": (1, 2, 4, 4)},
@@ -228,7 +229,7 @@ def test_select_scores_candidates_on_held_out_training_images_and_reports_time_t
     assert done == rows
     assert [r["epoch"] for r in rows] == [[1, 2], [1]] and rows[1]["config"]["tricks"] == ["whitening"]
     assert all(r["cpu_to_target"] == r["cpu_seconds"][0] > 0 for r in rows)  # every accuracy reaches 0
-    assert rows[0]["params"] < sr.build(sr.Recipe(width=2), (28, 28, 1), 1).count_params()
+    assert rows[0]["params"] < rows[1]["params"]  # the narrowed last stage
     table = [sr.selection_row(r) for r in rows]
     assert table[0]["multipliers"] == "1-2-4-4" and table[1]["tricks"] == "whitening"
     assert table[0]["val_accuracy"].endswith("%") and table[0]["cpu_s_to_target"] >= 0
