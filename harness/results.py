@@ -395,11 +395,14 @@ def _select_section(select: dict, race: dict) -> list[str]:
     pick = min(select["candidates"], key=lambda row: row["cpu_to_target"])
     held_out = ""
     if "recipe_config" in race and Recipe(**race["recipe_config"]) == Recipe(**pick["config"]):
+        p = pick["final"]
+        sampling = (p * (1 - p) / select["val_size"]) ** 0.5  # binomial standard error of one accuracy
         held_out = (
-            f" The pick ended at {pick['final']:.2%} on the validation split and at "
-            f"{race['recipe']['accuracy'][-1]:.2%} on the test set in the race above (one seed each): the "
-            f"candidates' validation accuracies are single runs scored on {select['val_size']:,} images, and "
-            "differences of a few tenths of a point between them are within that noise."
+            f" The pick ended at {p:.2%} on the validation split and at "
+            f"{race['recipe']['accuracy'][-1]:.2%} on the test set in the race above (one seed each). Each "
+            f"candidate's validation accuracy is one run scored on {select['val_size']:,} images: its sampling "
+            f"error alone is {100 * sampling:.2f} points (binomial standard error), before the seed's, so "
+            "candidates a few tenths of a point apart are not told apart by this selection."
         )
     return [
         "",

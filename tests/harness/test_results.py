@@ -146,6 +146,7 @@ def test_a_recorded_selection_follows_the_race():
     section = text[text.index("### How the race's recipe was picked") :]
     assert "5,000 images held out" in section and "least CPU time to 92% validation accuracy" in section
     assert "ended at 92.10% on the validation split and at 92.10% on the test set" in section  # the race ran it
+    assert "sampling error alone is 0.38 points" in section  # sqrt(0.921 * 0.079 / 5000)
     assert "| 16 | 1-2-4-4 | 2 | whitening+label_smoothing | 1000 | 92.10% | 10 | 20 |" in section
     assert "How the race's recipe" not in R.render(None, select=select)  # only beside a race
 
