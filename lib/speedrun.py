@@ -179,8 +179,8 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 #: The recipe :func:`race` runs by default: the candidate of :data:`SELECT_CANDIDATES` with the least CPU time to
 #: 92% on a 5,000-image validation split held out of the training set (``python -m lib.speedrun select``; its
 #: rows are in ``harness/race_select.json`` and RESULTS.md). Base width 12, 4 epochs at batch 256, peak rate 0.2,
-#: augmentation and flip TTA off (the candidate with them on ended lowest: a run this short underfits, and shifts
-#: and flips only slow it down). Introduced in notebook 12.
+#: augmentation and flip TTA off (the one candidate with them on ended lowest, one seed; a run this short is far
+#: from overfitting, where augmentation pays). Introduced in notebook 12.
 RACE_RECIPE = Recipe(
     width=12, epochs=4, batch_size=256, learning_rate=0.2, tricks=("whitening", "label_smoothing", "schedule")
 )
