@@ -1,6 +1,9 @@
 """The repository keeps its promises: pins agree, CI runs the README's test command."""
 
+import os
 import re
+import subprocess
+import sys
 
 from lib import paths
 
@@ -32,6 +35,46 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert ci and ci[-1] in readme, f"CI's command {ci[-1]!r} must be the README's test command"
     assert "python3 course.py run" in readme and "python3 course.py test" in readme
+
+
+def test_xdist_group_keeps_its_tests_on_one_worker(tmp_path):
+    """`course.py test` runs `pytest -n 2 --dist loadgroup`: tests marked `xdist_group` share one worker, so a
+    module's expensive fixture (a graded classroom, a rendered site, otter's export) is built once. pytest 9.2
+    with xdist 3.8 silently drops the grouping (pytest-xdist#1386) and each fixture is built on both workers:
+    about 90 s more of the test command. The pinned pair must group."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_grouped.py").write_text(
+        "import os, pytest\n"
+        "@pytest.mark.xdist_group('one')\n"
+        "class TestGroup:\n"
+        "    @pytest.mark.parametrize('i', range(4))\n"
+        "    def test_member(self, i):\n"
+        "        with open(os.path.join(os.environ['GROUP_OUT'], f'grouped{i}'), 'w') as f:\n"
+        "            f.write(os.environ['PYTEST_XDIST_WORKER'])\n"
+        "@pytest.mark.parametrize('i', range(4))\n"
+        "def test_free(i):\n"
+        "    pass\n"
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "xdist",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        "--dist",
+        "loadgroup",
+    ]
+    (tmp_path / "run").mkdir()
+    env = {**os.environ, "GROUP_OUT": str(tmp_path / "run"), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    proc = subprocess.run([*cmd, "test_grouped.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    workers = {(tmp_path / "run" / f"grouped{i}").read_text() for i in range(4)}
+    assert len(workers) == 1, f"one xdist_group ran on several workers: {sorted(workers)}"
 
 
 def test_results_folder_is_ignored():
