@@ -1,9 +1,10 @@
 """nbval, as the design promises: ``pytest --nbval-lax`` runs a notebook cell by cell in a fresh kernel, each
 cell a test item, and fails the cell that raises (outputs are not compared: they hold timings and figures).
 
-Every test run does it on one notebook: the cheapest and steadiest (BENCHMARKS.md: 01 runs in about a minute
-on the 2-core CPU), since test_execute.py already executes every notebook once. On all of them (about as long as
-``python3 course.py run``; ``--dist loadscope`` keeps each notebook's cells on one worker, in order)::
+On one notebook, the cheapest and steadiest (01, about a minute on the 2-core CPU), with ``-m nbval``
+(``python3 course.py test -m nbval``): it is not in the default run, where test_execute.py already executes
+every notebook once and the test command must stay under 20 minutes on 2 cores. On all of them (about as long
+as ``python3 course.py run``; ``--dist loadscope`` keeps each notebook's cells on one worker, in order)::
 
     python3 course.py test --dist loadscope --nbval-lax --nbval-current-env notebooks/
 """
@@ -23,6 +24,7 @@ TIMEOUT = 600  # seconds for the whole nbval run of the notebook
 
 
 @pytest.mark.notebook
+@pytest.mark.nbval
 def test_nbval_lax_passes_on_one_notebook():
     cmd = [
         sys.executable,
