@@ -389,33 +389,37 @@ def _race_section(race: dict) -> list[str]:
 
 def _select_section(select: dict, race: dict) -> list[str]:
     from harness import bench
-    from lib.speedrun import Recipe, selection_row
+    from lib.speedrun import Recipe, selection_pick, selection_row, selection_summary
 
-    rows = [selection_row(row) for row in select["candidates"]]
-    pick = min(select["candidates"], key=lambda row: row["cpu_to_target"])
+    summary = selection_summary(select["candidates"])
+    pick = selection_pick(select["candidates"])
+    seeds = select.get("seeds", [0])
+    n = len(seeds)
     held_out = ""
-    if "recipe_config" in race and Recipe(**race["recipe_config"]) == Recipe(**pick["config"]):
-        p = pick["final"]
-        sampling = (p * (1 - p) / select["val_size"]) ** 0.5  # binomial standard error of one accuracy
+    if "recipe_config" in race and Recipe(**race["recipe_config"]) == Recipe(**pick):
+        p = next(s["mean"] for s in summary if s["config"] == pick)
+        sampling = (p * (1 - p) / select["val_size"] / n) ** 0.5  # binomial standard error of the mean accuracy
         held_out = (
-            f" The pick ended at {p:.2%} on the validation split and at "
-            f"{race['recipe']['accuracy'][-1]:.2%} on the test set in the race above (one seed each). Each "
-            f"candidate's validation accuracy is one run scored on {select['val_size']:,} images: its sampling "
-            f"error alone is {100 * sampling:.2f} points (binomial standard error), before the seed's, so "
-            "candidates a few tenths of a point apart are not told apart by this selection."
+            f" The pick's mean validation accuracy is {p:.2%}; in the race above it ended at "
+            f"{race['recipe']['accuracy'][-1]:.2%} on the test set (one seed). Scored on {select['val_size']:,} "
+            f"images per seed, a mean over {n} seed{'s' if n > 1 else ''} has a sampling error alone of "
+            f"{100 * sampling:.2f} points (binomial standard error), before the seeds' own spread: candidates "
+            "a few tenths of a point apart are not told apart by this selection."
         )
     return [
         "",
         "### How the race's recipe was picked",
         "",
         f"`python -m lib.speedrun select --json {SELECT}` ({select.get('created', '?')}, {select.get('cpu', '?')}, "
-        f"{select.get('device', '?')}): each candidate trained once (seed 0) on the training set less "
-        f"{select['val_size']:,} images held out at random, scored on those after every epoch - the test set is "
-        f"not looked at. Widths are the prep layer's and the three stages' channels (multipliers of `width`; "
-        f"Myrtle's ResNet-9: 1-2-4-8). The race runs the candidate with the least CPU time to "
-        f"{select['target']:.0%} validation accuracy.{held_out}",
+        f"{select.get('device', '?')}): for each seed ({', '.join(map(str, seeds))}), {select['val_size']:,} "
+        "images of the training set are held out (stratified by class, drawn by the seed) and each candidate "
+        "trains once on the rest, scored on the held-out images after every epoch - the test set is not looked "
+        "at. Widths are the prep layer's and the three stages' channels (multipliers of `width`; Myrtle's "
+        "ResNet-9: 1-2-4-8); accuracy is the seeds' mean +- std, times are their means. The race runs the "
+        f"candidate with the least mean CPU time to {select['target']:.0%} validation accuracy among those that "
+        f"reached it with every seed.{held_out}",
         "",
-        bench.markdown_table(rows),
+        bench.markdown_table([selection_row(s) for s in summary]),
     ]
 
 

@@ -138,16 +138,24 @@ def test_a_recorded_race_gets_its_section():
 def test_a_recorded_selection_follows_the_race():
     curve = {"epoch": [1, 2], "accuracy": [0.9, 0.921], "cpu_seconds": [10.0, 20.0], "wall_seconds": [6.0, 12.0]}
     config = {"width": 16, "multipliers": [1, 2, 4, 4], "epochs": 2, "tricks": ["label_smoothing", "whitening"]}
+    other = {**config, "width": 12}
     race = {"recipe": curve, "baseline": curve, "recipe_config": config, "device": "CPU (tensorflow)"}
     row = {"config": config, "params": 1000, "epoch": [1, 2], "accuracy": [0.9, 0.921], "cpu_seconds": [10.0, 20.0]}
-    select = {"target": 0.92, "val_size": 5000, "candidates": [{**row, "final": 0.921, "cpu_to_target": 20.0}]}
+    rows = [
+        {**row, "seed": 0, "final": 0.921, "cpu_to_target": 20.0},
+        {**row, "config": other, "seed": 0, "final": 0.93, "cpu_to_target": 10.0},
+        {**row, "seed": 1, "final": 0.923, "cpu_to_target": 20.0},
+        {**row, "config": other, "seed": 1, "final": 0.91, "cpu_to_target": float("inf")},  # missed with seed 1
+    ]
+    select = {"target": 0.92, "val_size": 5000, "seeds": [0, 1], "candidates": rows}
     text = R.render(None, race=race, select=select)
     assert "widths 16-32-64-64" in text and "augmentation and flip TTA off" in text
     section = text[text.index("### How the race's recipe was picked") :]
-    assert "5,000 images held out" in section and "least CPU time to 92% validation accuracy" in section
-    assert "ended at 92.10% on the validation split and at 92.10% on the test set" in section  # the race ran it
-    assert "sampling error alone is 0.38 points" in section  # sqrt(0.921 * 0.079 / 5000)
-    assert "| 16 | 1-2-4-4 | 2 | whitening+label_smoothing | 1000 | 92.10% | 10 | 20 |" in section
+    assert "for each seed (0, 1), 5,000 images" in section and "reached it with every seed" in section
+    assert "mean validation accuracy is 92.20%; in the race above it ended at 92.10% on the test set" in section
+    assert "sampling error alone of 0.27 points" in section  # sqrt(0.922 * 0.078 / 5000 / 2)
+    assert "| 16 | 1-2-4-4 | 2 | whitening+label_smoothing | 1000 | 92.20 +- 0.10% | 2 | 10 | 20 |" in section
+    assert "| 12 | 1-2-4-4 | 2 | whitening+label_smoothing | 1000 | 92.00 +- 1.00% | 2 | 10 | never |" in section
     assert "How the race's recipe" not in R.render(None, select=select)  # only beside a race
 
 
@@ -155,10 +163,9 @@ def test_the_recorded_selection_picked_race_recipe_and_the_recorded_race_ran_it(
     from lib import speedrun
 
     select = json.loads(paths.resolve(R.SELECT).read_text())
-    recorded = [speedrun.Recipe(**row["config"]) for row in select["candidates"]]
+    recorded = [speedrun.Recipe(**s["config"]) for s in speedrun.selection_summary(select["candidates"])]
     assert recorded == [speedrun.Recipe(**c) for c in speedrun.SELECT_CANDIDATES]  # recorded from today's list
-    best = min(select["candidates"], key=lambda row: row["cpu_to_target"])
-    assert best["cpu_to_target"] < float("inf")
-    assert speedrun.Recipe(**best["config"]) == speedrun.RACE_RECIPE
+    assert sorted({row["seed"] for row in select["candidates"]}) == sorted(speedrun.SELECT_SEEDS)
+    assert speedrun.Recipe(**speedrun.selection_pick(select["candidates"])) == speedrun.RACE_RECIPE
     race = json.loads(paths.resolve(R.RACE).read_text())
     assert speedrun.Recipe(**race["recipe_config"]) == speedrun.RACE_RECIPE

@@ -219,21 +219,37 @@ def test_recipe_multipliers_reach_the_net_and_lists_from_json_become_tuples():
 
 
 @pytest.mark.backend_independent("the selection loop over lib.speedrun.run, which other tests run on every backend")
-def test_select_scores_candidates_on_held_out_training_images_and_reports_time_to_target():
+def test_select_scores_candidates_on_held_out_training_images_per_seed_and_picks_the_earliest():
     candidates = [
         {"width": 2, "epochs": 2, "batch_size": 64, "multipliers": (1, 2, 4, 4)},
         {"width": 2, "epochs": 1, "batch_size": 64, "tricks": ("whitening",)},
     ]
     done = []
-    rows = sr.select(candidates, target=0.0, val_size=100, train_size=400, log=done.append)
-    assert done == rows
-    assert [r["epoch"] for r in rows] == [[1, 2], [1]] and rows[1]["config"]["tricks"] == ["whitening"]
+    rows = sr.select(candidates, target=0.0, val_size=100, seeds=[0, 1], train_size=400, log=done.append)
+    assert done == rows and [r["seed"] for r in rows] == [0, 0, 1, 1]
+    assert [r["epoch"] for r in rows[:2]] == [[1, 2], [1]] and rows[1]["config"]["tricks"] == ["whitening"]
+    assert rows[0]["config"]["multipliers"] == [1, 2, 4, 4]  # JSON-ready
     assert all(r["cpu_to_target"] == r["cpu_seconds"][0] > 0 for r in rows)  # every accuracy reaches 0
     assert rows[0]["params"] < rows[1]["params"]  # the narrowed last stage
-    table = [sr.selection_row(r) for r in rows]
-    assert table[0]["multipliers"] == "1-2-4-4" and table[1]["tricks"] == "whitening"
-    assert table[0]["val_accuracy"].endswith("%") and table[0]["cpu_s_to_target"] >= 0
-    never = sr.selection_row({**rows[1], "cpu_to_target": float("inf")})
-    assert never["cpu_s_to_target"] == "never"
+    assert rows[0]["accuracy"] != rows[2]["accuracy"]  # another split and initialization per seed
+
+    summary = sr.selection_summary(rows)
+    assert [s["seeds"] for s in summary] == [[0, 1], [0, 1]]
+    assert summary[0]["mean"] == pytest.approx((rows[0]["final"] + rows[2]["final"]) / 2)
+    assert summary[1]["cpu_to_target"] == pytest.approx((rows[1]["cpu_to_target"] + rows[3]["cpu_to_target"]) / 2)
+    table = [sr.selection_row(s) for s in summary]
+    assert table[0]["multipliers"] == "1-2-4-4" and table[1]["tricks"] == "whitening" and table[0]["seeds"] == 2
+    assert "+-" in table[0]["val_accuracy"] and table[0]["cpu_s_to_target"] >= 0
+
+    # the pick: least mean time among candidates that reached the target with every seed
+    slow, fast = ({**r, "cpu_to_target": s} for r, s in ((rows[0], 9.0), (rows[1], 5.0)))
+    missed = {**rows[3], "cpu_to_target": float("inf")}
+    assert sr.selection_pick([slow, {**rows[2], "cpu_to_target": 9.0}, fast, missed]) == rows[0]["config"]
+    assert sr.selection_row(sr.selection_summary([fast, missed])[0])["cpu_s_to_target"] == "never"
+    # none reached it: the highest mean accuracy
+    nowhere = [{**r, "cpu_to_target": float("inf"), "final": f} for r, f in zip(rows, [0.5, 0.7, 0.5, 0.7])]
+    assert sr.selection_pick(nowhere) == rows[1]["config"]
     with pytest.raises(ValueError, match="val_size"):
-        sr.select(candidates, val_size=400, train_size=400)
+        sr.select(candidates, val_size=60000, train_size=400)
+    with pytest.raises(ValueError, match="seed"):
+        sr.select(candidates, seeds=[])
