@@ -10,6 +10,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+# Under `pytest -n N` each worker runs a notebook kernel or TensorFlow tests at the same time as the others, and
+# TensorFlow's default thread pools (a thread per core, per process) then oversubscribe the cores: on the 2-core
+# CPU two notebooks run side by side took 91 s with the defaults and 72 s with one thread per pool (03 and 06).
+# So each worker, and every kernel it starts, gets the cores divided among the workers. A notebook run by
+# `course.py run` or by hand keeps TensorFlow's defaults.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1:
+    _THREADS = str(max(1, (os.cpu_count() or 1) // _WORKERS))
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", _THREADS)
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", _THREADS)
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
