@@ -55,20 +55,8 @@ def test_xdist_group_keeps_its_tests_on_one_worker(tmp_path):
         "def test_free(i):\n"
         "    pass\n"
     )
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "xdist",
-        "-p",
-        "no:cacheprovider",
-        "-n",
-        "2",
-        "--dist",
-        "loadgroup",
-    ]
+    flags = "-q -p xdist -p no:cacheprovider -n 2 --dist loadgroup".split()  # only xdist: no plugin autoload
+    cmd = [sys.executable, "-m", "pytest", *flags]
     (tmp_path / "run").mkdir()
     env = {**os.environ, "GROUP_OUT": str(tmp_path / "run"), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     proc = subprocess.run([*cmd, "test_grouped.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
