@@ -16,10 +16,11 @@
   compiles the small test graphs ~3x faster (the tests are compile-bound, not compute-bound),
   and the persistent compilation cache shares compiled programs between the xdist workers and
   between runs (in the system temp folder, outside the repository).
-* On a backend other than TensorFlow the large grids of cases (``GRID_TESTS``) run one case
-  in ``GRID_SAMPLE``, the same ones every run (chosen by a hash of the test id): the
-  references they compare with (NumPy loops, SciPy) don't depend on the backend, the
-  TensorFlow pass runs every case, and the whole grid on JAX costs minutes of CI time.
+* On a backend other than TensorFlow a parametrized test with ``GRID_MIN`` cases or more runs one
+  case in ``GRID_SAMPLE`` (at least one), the same ones every run (chosen by a hash of the test
+  id): the references they compare with (NumPy loops, SciPy, Keras's own layers) don't depend on
+  the backend, the TensorFlow pass runs every case, and each backend-dependent path still runs on
+  JAX; all of them on JAX cost minutes of CI time, most of it XLA compiling each case's shapes.
   ``CNN_COURSE_FULL_GRIDS=1`` runs them all.
 * Tests whose subject doesn't depend on the backend run in the TensorFlow pass only: the files in
   ``BACKEND_INDEPENDENT_FILES`` (argument checks, data files, counting, tables, figures, the
@@ -57,14 +58,8 @@ import keras  # noqa: E402  (after the JAX set-up above)
 assert keras.backend.backend() == BACKEND, (keras.backend.backend(), BACKEND)
 
 
-#: Parametrized grids with hundreds of cases; outside TensorFlow one case in GRID_SAMPLE runs (see the module doc).
-GRID_TESTS = {
-    "test_conv2d_methods_match_keras",
-    "test_depthwise_and_separable_match_keras",
-    "test_all_modes_match_explicit_loops",
-    "test_convolve1d_matches_numpy",
-    "test_convolve2d_matches_scipy",
-}
+#: Outside TensorFlow, parametrized tests with GRID_MIN cases or more run one case in GRID_SAMPLE (see the module doc).
+GRID_MIN = 4
 GRID_SAMPLE = 4
 
 #: Test files whose subject is the same on every backend (NumPy checks and counts, files, tables, figures).
@@ -80,22 +75,35 @@ BACKEND_INDEPENDENT_FILES = {
 }
 
 
-def _sampled_out(item) -> bool:
+def _backend_independent(item) -> bool:
+    return item.path.name in BACKEND_INDEPENDENT_FILES or item.get_closest_marker("backend_independent") is not None
+
+
+def _sampled(items) -> list:
+    """The items a backend other than TensorFlow runs: no backend-independent ones, and one case in
+    GRID_SAMPLE of each parametrized test with GRID_MIN cases or more (its first if the hash picks none)."""
     if os.environ.get("CNN_COURSE_FULL_GRIDS") == "1":
-        return False
-    if item.path.name in BACKEND_INDEPENDENT_FILES or item.get_closest_marker("backend_independent"):
-        return True
-    if item.originalname not in GRID_TESTS:
-        return False
-    return zlib.crc32(item.nodeid.encode()) % GRID_SAMPLE != 0
+        return list(items)
+    items = [item for item in items if not _backend_independent(item)]
+    families: dict[tuple, list] = {}
+    for item in items:
+        families.setdefault((item.path, item.originalname), []).append(item)
+    dropped = set()
+    for cases in families.values():
+        if len(cases) < GRID_MIN:
+            continue
+        kept = [c for c in cases if zlib.crc32(c.nodeid.encode()) % GRID_SAMPLE == 0] or cases[:1]
+        dropped.update(id(c) for c in cases if c not in kept)
+    return [item for item in items if id(item) not in dropped]
 
 
 def pytest_collection_modifyitems(config, items):
     if BACKEND == "tensorflow":
         return
-    kept = [item for item in items if not _sampled_out(item)]
+    kept = _sampled(items)
     if len(kept) < len(items):
-        config.hook.pytest_deselected(items=[item for item in items if _sampled_out(item)])
+        chosen = {id(item) for item in kept}
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in chosen])
         items[:] = kept
     for item in items:
         marker = item.get_closest_marker("tf_only")

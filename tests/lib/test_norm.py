@@ -351,7 +351,7 @@ def test_per_example_normalizers_ignore_the_rest_of_the_batch_and_affine_changes
     np.testing.assert_allclose(full[:1], alone, rtol=1e-3, atol=1e-3)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25 if keras.backend.backend() == "tensorflow" else 6, deadline=None)  # JAX compiles each shape
 @given(
     shape=st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), st.sampled_from([2, 4, 6])),
     axes=st.sampled_from([(0, 1, 2), (1, 2), (1, 2, 3), (0, 3), (2,)]),
