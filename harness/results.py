@@ -376,8 +376,9 @@ def _race_section(race: dict) -> list[str]:
         f"against keras-io's `mnist_convnet` with Adam for {baseline_epochs} epochs "
         "([keras-io's example](https://keras.io/examples/vision/mnist_convnet/) trains it for 15). "
         f"Best test accuracy: recipe {best['recipe_best_accuracy']}, baseline "
-        f"{best['baseline_best_accuracy']} (anchor: ResNet-20 95.61%, Zhong et al. 2020). Seconds to each "
-        f"target; CPU seconds per epoch: recipe {per_epoch('recipe'):.0f}, baseline {per_epoch('baseline'):.0f}. "
+        f"{best['baseline_best_accuracy']} (anchor: ResNet-20 95.61%, Zhong et al. 2020).{_test_error(race)} "
+        f"Seconds to each target; CPU seconds per epoch: recipe {per_epoch('recipe'):.0f}, "
+        f"baseline {per_epoch('baseline'):.0f}. "
         "ratio = baseline / recipe, inf where only the baseline never gets there, 0 where neither does; "
         "ratio_at_least = the "
         "baseline's time to the target, or all its time where it never gets there, over the recipe's: how many "
@@ -385,6 +386,20 @@ def _race_section(race: dict) -> list[str]:
         "",
         table,
     ]
+
+
+def _test_error(race: dict) -> str:
+    """The sampling error of one run's test accuracy, where the race recorded the test set's size."""
+    if "test_size" not in race:
+        return ""
+    n, best = race["test_size"], max(race["recipe"]["accuracy"])
+    target = race.get("target", 0.92)
+    sampling = (best * (1 - best) / n) ** 0.5
+    return (
+        f" Scored on {n:,} test images, one run's accuracy has a sampling error alone of {100 * sampling:.2f} "
+        f"points (binomial standard error): the recipe's best is {100 * (best - target):+.2f} points from the "
+        f"{target:.0%} target."
+    )
 
 
 def _select_section(select: dict, race: dict) -> list[str]:
@@ -406,11 +421,14 @@ def _select_section(select: dict, race: dict) -> list[str]:
             f"{100 * sampling:.2f} points (binomial standard error), before the seeds' own spread: candidates "
             "a few tenths of a point apart are not told apart by this selection."
         )
+    times = sorted({row.get("created", select.get("created", "?")) for row in select["candidates"]})
+    when = times[0] if len(times) == 1 else f"rows recorded from {times[0]} to {times[-1]}, each with its time"
+    resumed = " and, for the candidates added later, the same with `--resume`" if len(times) > 1 else ""
     return [
         "",
         "### How the race's recipe was picked",
         "",
-        f"`python -m lib.speedrun select --json {SELECT}` ({select.get('created', '?')}, {select.get('cpu', '?')}, "
+        f"`python -m lib.speedrun select --json {SELECT}`{resumed} ({when}, {select.get('cpu', '?')}, "
         f"{select.get('device', '?')}): for each seed ({', '.join(map(str, seeds))}), {select['val_size']:,} "
         "images of the training set are held out (stratified by class, drawn by the seed) and each candidate "
         "trains once on the rest, scored on the held-out images after every epoch - the test set is not looked "

@@ -18,7 +18,7 @@ under ``KERAS_BACKEND=jax`` as well as TensorFlow.
 Benchmark entry points (print timings, assert nothing)::
 
     python -m lib.speedrun bench [--batch 128] [--steps 20] [--width 16]
-    python -m lib.speedrun select [--seeds 0 1]    # candidate recipes on validation splits: time to target
+    python -m lib.speedrun select [--seeds 0 1] [--json F [--resume]]  # candidates on validation splits
     python -m lib.speedrun race [--target 0.92]    # recipe vs keras-io's convnet: time to target
 
 Introduced in notebook 12 (training fast).
@@ -182,11 +182,17 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
 #: The recipe :func:`race` runs by default: :func:`selection_pick` of ``python -m lib.speedrun select`` (the
 #: candidate of :data:`SELECT_CANDIDATES` with the least mean CPU time to 92% on validation splits held out of
 #: the training set, among those that reached it with every seed of :data:`SELECT_SEEDS`; the rows are in
-#: ``harness/race_select.json`` and RESULTS.md). Myrtle's widths at base 16, 4 epochs at batch 256, peak rate
-#: 0.2, augmentation and flip TTA off (the candidate with them on ended lowest on average: a run this short
-#: is far from overfitting, where augmentation pays). Introduced in notebook 12.
+#: ``harness/race_select.json`` and RESULTS.md). Base width 16 with the last stage kept at stage 2's width
+#: (1, 2, 4, 4: about 0.6x Myrtle's widths' CPU time per epoch), 6 epochs at batch 256, peak rate 0.2,
+#: augmentation and flip TTA off (the candidate with them on ended lowest on average: a run this short is far
+#: from overfitting, where augmentation pays). Introduced in notebook 12.
 RACE_RECIPE = Recipe(
-    width=16, epochs=4, batch_size=256, learning_rate=0.2, tricks=("whitening", "label_smoothing", "schedule")
+    width=16,
+    multipliers=(1, 2, 4, 4),
+    epochs=6,
+    batch_size=256,
+    learning_rate=0.2,
+    tricks=("whitening", "label_smoothing", "schedule"),
 )
 
 
@@ -715,7 +721,8 @@ def race(
     this machine, all 60,000 training images (or ``train_size``), compilation not timed.
     ``stop_at_target`` stops the baseline after the epoch that reaches ``target``.
 
-    Returns ``{"recipe": curve, "baseline": curve, "recipe_config", "baseline_config", "device"}`` and, for
+    Returns ``{"recipe": curve, "baseline": curve, "recipe_config", "baseline_config", "device", "target",
+    "train_size", "test_size"}`` and, for
     each clock, what :func:`race_ratio` returns (``recipe_cpu_seconds``, ``ratio_cpu``, ...; times to
     target; a ratio above 1 means the recipe is faster; ``inf`` where the baseline never reaches the target,
     and then ``ratio_*_at_least`` is the baseline's whole time over the recipe's: a lower bound).
@@ -741,6 +748,9 @@ def race(
         "recipe": recipe_curve,
         "baseline": baseline_curve,
         "device": device_name(),
+        "target": target,
+        "train_size": len(y_train),
+        "test_size": len(y_test),
         "recipe_config": config,
         "baseline_config": {"epochs": baseline_epochs, "batch_size": baseline_batch, "stop_at_target": stop_at_target},
     }
@@ -750,16 +760,20 @@ def race(
 
 
 #: The candidates ``python -m lib.speedrun select`` races on validation splits (fields of :class:`Recipe`
-#: changed from its defaults; each at batch 256, peak rate 0.2, 4 epochs): Myrtle's widths (1, 2, 4, 8) at base
-#: 16 and 12, the last stage narrowed to stage 2's width (1, 2, 4, 4), and that net with augmentation and flip
-#: TTA back on. Introduced in notebook 12.
+#: changed from its defaults; each at batch 256, peak rate 0.2): Myrtle's widths (1, 2, 4, 8) at base 16 and
+#: 12, the last stage narrowed to stage 2's width (1, 2, 4, 4), and that net with augmentation and flip TTA back
+#: on, for 4 epochs; then the two cheaper nets (about 0.6x base 16's CPU time per epoch) for 6 epochs, which
+#: cost about what base 16's 4 do. Introduced in notebook 12.
+_PLAIN = ("whitening", "label_smoothing", "schedule")
 SELECT_CANDIDATES = tuple(
-    {"batch_size": 256, "learning_rate": 0.2, "epochs": 4, "tricks": tricks, **arm}
-    for arm, tricks in [
-        ({"width": 16, "multipliers": (1, 2, 4, 8)}, ("whitening", "label_smoothing", "schedule")),
-        ({"width": 12, "multipliers": (1, 2, 4, 8)}, ("whitening", "label_smoothing", "schedule")),
-        ({"width": 16, "multipliers": (1, 2, 4, 4)}, ("whitening", "label_smoothing", "schedule")),
-        ({"width": 16, "multipliers": (1, 2, 4, 4)}, TRICKS),
+    {"batch_size": 256, "learning_rate": 0.2, "epochs": epochs, "tricks": tricks, **arm}
+    for arm, tricks, epochs in [
+        ({"width": 16, "multipliers": (1, 2, 4, 8)}, _PLAIN, 4),
+        ({"width": 12, "multipliers": (1, 2, 4, 8)}, _PLAIN, 4),
+        ({"width": 16, "multipliers": (1, 2, 4, 4)}, _PLAIN, 4),
+        ({"width": 16, "multipliers": (1, 2, 4, 4)}, TRICKS, 4),
+        ({"width": 12, "multipliers": (1, 2, 4, 8)}, _PLAIN, 6),
+        ({"width": 16, "multipliers": (1, 2, 4, 4)}, _PLAIN, 6),
     ]
 )
 
@@ -774,6 +788,7 @@ def select(
     seeds: Iterable[int] = SELECT_SEEDS,
     train_size=None,
     log=None,
+    recorded: Iterable[dict] = (),
 ) -> list[dict]:
     """Candidate recipes raced on validation data, never the test set. For each seed, ``val_size`` images of
     Fashion-MNIST's training set are held out (stratified by class, drawn by the seed) and each ``candidates``
@@ -781,7 +796,10 @@ def select(
     after every epoch. One row per candidate and seed: ``config`` (the fields given), ``seed``, ``params``,
     per-epoch ``accuracy`` and cumulative ``cpu_seconds``, ``final`` and ``cpu_to_target`` (``inf`` if never
     reached). :func:`selection_summary` averages the seeds and :func:`selection_pick` picks the race's recipe.
-    Compilation is not timed. ``log`` (e.g. ``print``) gets each row as it is done. Introduced in notebook 12.
+    Compilation is not timed. ``log`` (e.g. ``print``) gets each row as it is done. ``recorded``: rows of an
+    earlier run (same split sizes and target); a candidate and seed found there is not trained again, and the
+    result is those rows followed by the new ones, each new one stamped with its ``created`` time (UTC).
+    Introduced in notebook 12.
     """
     from lib import data as datasets
 
@@ -789,16 +807,21 @@ def select(
     if not seeds:
         raise ValueError("Expected at least one seed. Received: seeds=[]")
     val_size = checks.positive_int(val_size, "val_size")
-    rows = []
+    rows = list(recorded)
+    have = {(_config_key(r["config"]), r.get("seed", 0)) for r in rows}
     for seed in seeds:
+        todo = [c for c in candidates if (_config_key(c), seed) not in have]
+        if not todo:
+            continue
         ds = datasets.load("fashion_mnist", train_size=train_size, val_size=val_size, seed=seed)
         x_train, x_val = normalize_images(ds.x_train, ds.x_val)
         split = (x_train, ds.y_train, x_val, ds.y_val)
-        for config in candidates:
+        for config in todo:
             recipe = Recipe(**config)
             (curve,), model = run(recipe, split, seeds=[seed], score_both=False)
             rows.append(
                 {
+                    "created": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
                     "config": _config_json(config),
                     "seed": seed,
                     "params": model.count_params(),
@@ -820,6 +843,10 @@ def _config_json(config: dict) -> dict:
     return {k: (sorted(v) if k == "tricks" else list(v) if isinstance(v, tuple) else v) for k, v in config.items()}
 
 
+def _config_key(config: dict) -> str:
+    return repr(sorted(_config_json(config).items()))
+
+
 def selection_summary(rows: list[dict]) -> list[dict]:
     """:func:`select`'s rows grouped by candidate (in their order): ``config``, ``params``, ``seeds``, ``final``
     (each seed's last validation accuracy), ``mean`` and ``std`` (population) of those, ``cpu_per_epoch`` (mean)
@@ -827,7 +854,7 @@ def selection_summary(rows: list[dict]) -> list[dict]:
     Introduced in notebook 12."""
     groups: dict[str, list[dict]] = {}
     for row in rows:
-        groups.setdefault(repr(sorted(_config_json(row["config"]).items())), []).append(row)
+        groups.setdefault(_config_key(row["config"]), []).append(row)
     out = []
     for group in groups.values():
         finals = [r["final"] for r in group]
@@ -892,6 +919,11 @@ def main(argv: list[str] | None = None) -> int:
     sel.add_argument("--seeds", type=int, nargs="+", default=list(SELECT_SEEDS))
     sel.add_argument("--train-size", type=int, default=None)
     sel.add_argument("--json", default=None, help="also write the rows, curves included, to this JSON file")
+    sel.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the rows already in --json's file (same target and val-size) and train only the missing ones",
+    )
     r = sub.add_parser("race", help="time to a test accuracy: the recipe vs keras-io's convnet with Adam")
     r.add_argument("--target", type=float, default=0.92)
     r.add_argument("--train-size", type=int, default=None)
@@ -908,17 +940,20 @@ def main(argv: list[str] | None = None) -> int:
         y = rng.integers(0, 10, args.batch)
         print(table(bench(x, y, Recipe(width=args.width, batch_size=args.batch), steps=args.steps)))
     elif args.command == "select":
+        recorded = _recorded_selection(args) if args.resume else []
         rows = select(
             target=args.target,
             val_size=args.val_size,
             seeds=args.seeds,
             train_size=args.train_size,
             log=lambda row: print({"seed": row["seed"], **row["config"], "final": row["final"]}, flush=True),
+            recorded=recorded,
         )
         print(table([selection_row(s) for s in selection_summary(rows)]))
         print("pick:", selection_pick(rows))
         if args.json:
-            record = {"target": args.target, "val_size": args.val_size, "seeds": args.seeds, "candidates": rows}
+            seeds = sorted({*args.seeds, *(r.get("seed", 0) for r in recorded)})
+            record = {"target": args.target, "val_size": args.val_size, "seeds": seeds, "candidates": rows}
             _write_json(args.json, record)
     else:
         out = race(
@@ -932,6 +967,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             _write_json(args.json, out)
     return 0
+
+
+def _recorded_selection(args) -> list[dict]:
+    """The rows of ``select --resume``'s JSON file, checked against this run's target and split size."""
+    import json
+    import os
+
+    if not args.json:
+        raise SystemExit("select --resume needs --json FILE: the file whose rows are kept")
+    if not os.path.isfile(args.json):
+        return []
+    with open(args.json) as f:
+        saved = json.load(f)
+    for field in ("target", "val_size"):
+        if saved[field] != getattr(args, field):
+            raise SystemExit(
+                f"select --resume: {args.json} was recorded with {field}={saved[field]!r}; this run has "
+                f"{field}={getattr(args, field)!r}. Pass the same value, or write to another file."
+            )
+    created = saved.get("created", "?")
+    return [{"created": created, **row} for row in saved["candidates"]]
 
 
 def _write_json(path, out: dict) -> None:

@@ -133,6 +133,11 @@ def test_a_recorded_race_gets_its_section():
     assert "widths 16-32-64-128" in section and "for 1 epochs" in section  # recorded without its recipe's config
     assert "## The race" not in R.render(None)
     assert "How the race's recipe was picked" not in section  # no selection recorded
+    assert "sampling error" not in section  # the test set's size not recorded
+    sized = R.render(None, race={**race, "target": 0.92, "test_size": 10000})
+    # sqrt(0.921 * 0.079 / 10000) = 0.0027
+    assert "Scored on 10,000 test images, one run's accuracy has a sampling error alone of 0.27 points" in sized
+    assert "the recipe's best is +0.10 points from the 92% target" in sized
 
 
 def test_a_recorded_selection_follows_the_race():
@@ -157,6 +162,10 @@ def test_a_recorded_selection_follows_the_race():
     assert "| 16 | 1-2-4-4 | 2 | whitening+label_smoothing | 1000 | 92.20 +- 0.10% | 2 | 10 | 20 |" in section
     assert "| 12 | 1-2-4-4 | 2 | whitening+label_smoothing | 1000 | 92.00 +- 1.00% | 2 | 10 | never |" in section
     assert "How the race's recipe" not in R.render(None, select=select)  # only beside a race
+    assert "`--resume`" not in section
+    resumed = [{**r, "created": t} for r, t in zip(rows, ["2026-01-01", "2026-01-01", "2026-01-02", "2026-01-03"])]
+    section = R.render(None, race=race, select={**select, "candidates": resumed})
+    assert "the same with `--resume` (rows recorded from 2026-01-01 to 2026-01-03, each with its time" in section
 
 
 def test_the_recorded_selection_picked_race_recipe_and_the_recorded_race_ran_it():

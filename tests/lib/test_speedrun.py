@@ -225,8 +225,13 @@ def test_select_scores_candidates_on_held_out_training_images_per_seed_and_picks
         {"width": 2, "epochs": 1, "batch_size": 64, "tricks": ("whitening",)},
     ]
     done = []
-    rows = sr.select(candidates, target=0.0, val_size=100, seeds=[0, 1], train_size=400, log=done.append)
-    assert done == rows and [r["seed"] for r in rows] == [0, 0, 1, 1]
+    first = sr.select(candidates, target=0.0, val_size=100, seeds=[0], train_size=400, log=done.append)
+    # resumed: the recorded rows are kept, only the missing seed trains (each new row stamped with its time)
+    rows = sr.select(
+        candidates, target=0.0, val_size=100, seeds=[0, 1], train_size=400, log=done.append, recorded=first
+    )
+    assert done == rows and rows[:2] == first and [r["seed"] for r in rows] == [0, 0, 1, 1]
+    assert all("created" in r for r in rows)
     assert [r["epoch"] for r in rows[:2]] == [[1, 2], [1]] and rows[1]["config"]["tricks"] == ["whitening"]
     assert rows[0]["config"]["multipliers"] == [1, 2, 4, 4]  # JSON-ready
     assert all(r["cpu_to_target"] == r["cpu_seconds"][0] > 0 for r in rows)  # every accuracy reaches 0
@@ -253,3 +258,21 @@ def test_select_scores_candidates_on_held_out_training_images_per_seed_and_picks
         sr.select(candidates, val_size=60000, train_size=400)
     with pytest.raises(ValueError, match="seed"):
         sr.select(candidates, seeds=[])
+
+
+@pytest.mark.backend_independent("command-line argument checks")
+def test_select_resume_keeps_only_rows_recorded_with_the_same_split_and_target(tmp_path):
+    import json
+
+    with pytest.raises(SystemExit, match="needs --json"):
+        sr.main(["select", "--resume"])
+    saved = tmp_path / "select.json"
+    row = {"config": {"width": 2, "epochs": 1}, "seed": 0, "final": 0.5}
+    saved.write_text(json.dumps({"created": "then", "target": 0.92, "val_size": 5000, "candidates": [row]}))
+    with pytest.raises(SystemExit, match=r"recorded with val_size=5000; this run has val_size=100"):
+        sr.main(["select", "--resume", "--json", str(saved), "--val-size", "100"])
+    with pytest.raises(SystemExit, match=r"recorded with target=0.92; this run has target=0.9\b"):
+        sr.main(["select", "--resume", "--json", str(saved), "--target", "0.9"])
+    args = sr.argparse.Namespace(json=str(saved), target=0.92, val_size=5000)
+    assert sr._recorded_selection(args) == [{"created": "then", **row}]  # each row keeps its file's time
+    assert sr._recorded_selection(sr.argparse.Namespace(json=str(tmp_path / "none.json"))) == []
