@@ -388,13 +388,17 @@ def _race_section(race: dict) -> list[str]:
     ]
 
 
+def _binomial_error(p: float, n: int) -> float:
+    """The standard error of an accuracy ``p`` scored on ``n`` images (a binomial proportion)."""
+    return (p * (1 - p) / n) ** 0.5
+
+
 def _test_error(race: dict) -> str:
-    """The sampling error of one run's test accuracy, where the race recorded the test set's size."""
+    """The sampling error of one run's test accuracy, where the race recorded the test set's size and target."""
     if "test_size" not in race:
         return ""
-    n, best = race["test_size"], max(race["recipe"]["accuracy"])
-    target = race.get("target", 0.92)
-    sampling = (best * (1 - best) / n) ** 0.5
+    n, best, target = race["test_size"], max(race["recipe"]["accuracy"]), race["target"]
+    sampling = _binomial_error(best, n)
     return (
         f" Scored on {n:,} test images, one run's accuracy has a sampling error alone of {100 * sampling:.2f} "
         f"points (binomial standard error): the recipe's best is {100 * (best - target):+.2f} points from the "
@@ -413,7 +417,7 @@ def _select_section(select: dict, race: dict) -> list[str]:
     held_out = ""
     if "recipe_config" in race and Recipe(**race["recipe_config"]) == Recipe(**pick):
         p = next(s["mean"] for s in summary if s["config"] == pick)
-        sampling = (p * (1 - p) / select["val_size"] / n) ** 0.5  # binomial standard error of the mean accuracy
+        sampling = _binomial_error(p, select["val_size"] * n)  # of the mean accuracy over n seeds
         held_out = (
             f" The pick's mean validation accuracy is {p:.2%}; in the race above it ended at "
             f"{race['recipe']['accuracy'][-1]:.2%} on the test set (one seed). Scored on {select['val_size']:,} "

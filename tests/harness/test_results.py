@@ -178,3 +178,40 @@ def test_the_recorded_selection_picked_race_recipe_and_the_recorded_race_ran_it(
     assert speedrun.Recipe(**speedrun.selection_pick(select["candidates"])) == speedrun.RACE_RECIPE
     race = json.loads(paths.resolve(R.RACE).read_text())
     assert speedrun.Recipe(**race["recipe_config"]) == speedrun.RACE_RECIPE
+
+
+def test_notebook_12_says_what_the_recorded_selection_measured():
+    """12's multiply-add follow-up, its summary and RACE_RECIPE's note describe harness/race_select.json."""
+    from lib import speedrun
+
+    select = json.loads(paths.resolve(R.SELECT).read_text())
+    summary = {
+        (
+            s["config"]["width"],
+            tuple(s["config"]["multipliers"]),
+            s["config"]["epochs"],
+            "tta" in s["config"]["tricks"],
+        ): s
+        for s in speedrun.selection_summary(select["candidates"])
+    }
+    base16, base12 = summary[16, (1, 2, 4, 8), 4, False], summary[12, (1, 2, 4, 8), 4, False]
+    narrow, augmented = summary[16, (1, 2, 4, 4), 4, False], summary[16, (1, 2, 4, 4), 4, True]
+    base12_6, narrow_6 = summary[12, (1, 2, 4, 8), 6, False], summary[16, (1, 2, 4, 4), 6, False]
+    rows = select["candidates"]
+
+    def reached(s, every=True):
+        times = [r["cpu_to_target"] for r in rows if r["config"] == s["config"]]
+        return all(t != float("inf") for t in times) if every else any(t != float("inf") for t in times)
+
+    # "their CPU time per epoch followed these counts" (under two thirds of base 16's multiply-adds)
+    assert base12["cpu_per_epoch"] < 2 / 3 * base16["cpu_per_epoch"] > narrow["cpu_per_epoch"]
+    # "in four epochs ... a few tenths of a point below base width 16's, and neither reached 92% with either seed"
+    assert all(0 < base16["mean"] - s["mean"] < 0.01 and not reached(s, every=False) for s in (base12, narrow))
+    # "six epochs, which cost about what base width 16's four do"
+    for s in (base12_6, narrow_6):
+        assert 0.8 < 6 * s["cpu_per_epoch"] / (4 * base16["cpu_per_epoch"]) < 1.1
+    # "the narrowed last stage reached 92% with both seeds, a little sooner than base width 16; base 12 did not"
+    assert reached(narrow_6) and reached(base16) and narrow_6["cpu_to_target"] < base16["cpu_to_target"]
+    assert not reached(base12_6, every=False)
+    # "the candidate with augmentation and flip TTA on ended lowest on average"
+    assert augmented["mean"] == min(s["mean"] for s in summary.values())
