@@ -79,9 +79,12 @@ def ensure_environment() -> Path:
         _say(f"creating the environment in {VENV} ...")
         venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
     _say("installing requirements.txt (TensorFlow is large: a few minutes the first time) ...")
+    # --no-compile: pip byte-compiles every file it installs (16,000, most of them TensorFlow's never imported),
+    # 80 s of one core on a 2-core machine; Python compiles the modules a run imports when it first imports them.
     pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
-    subprocess.run(pip + ["install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run(pip + ["install", "--quiet", "-r", str(ROOT / "requirements.txt"), "-e", str(ROOT)], check=True)
+    install = pip + ["install", "--quiet", "--no-compile"]
+    subprocess.run(install + ["--upgrade", "pip"], check=True)
+    subprocess.run(install + ["-r", str(ROOT / "requirements.txt"), "-e", str(ROOT)], check=True)
     # A `python3` kernelspec inside the environment, found first by the runner and by `lab`.
     subprocess.run(
         [

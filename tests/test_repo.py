@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import zlib
 
 from lib import paths
 
@@ -115,3 +116,54 @@ def test_data_readme_lists_every_manifest_checksum():
             wanted.update(v for k, v in facts.items() if k in ("sha256", "sha256_content", "md5"))
     shown = set(re.findall(r"`([0-9a-f]{32}|[0-9a-f]{64})`", readme))
     assert wanted == shown, f"in the manifest only: {wanted - shown}; in the README only: {shown - wanted}"
+
+
+def _lib_conftest():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lib_tests_conftest", ROOT / "tests" / "lib" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Item:
+    """What tests/lib/conftest.py's sampling reads of a pytest item."""
+
+    def __init__(self, file, name, case=None, marker=None):
+        self.path = ROOT / "tests" / "lib" / file
+        self.originalname = name
+        self.nodeid = f"tests/lib/{file}::{name}" + (f"[{case}]" if case is not None else "")
+        self._marker = marker
+
+    def get_closest_marker(self, name):
+        return self._marker if name == self._marker else None
+
+
+def test_the_jax_pass_samples_grids_keeps_every_test_and_drops_backend_independent_ones(monkeypatch):
+    conftest = _lib_conftest()
+    monkeypatch.delenv("CNN_COURSE_FULL_GRIDS", raising=False)
+    grid = [_Item("test_ops_conv.py", "test_conv_matches_keras", case=i) for i in range(64)]
+    small = [_Item("test_ops_conv.py", "test_pair", case=i) for i in range(conftest.GRID_MIN - 1)]
+    unlucky = next(  # a test none of whose cases the hash picks
+        cases
+        for k in range(1000)
+        for cases in [[_Item("test_norm.py", f"test_few_{k}", case=i) for i in range(conftest.GRID_MIN)]]
+        if all(zlib.crc32(c.nodeid.encode()) % conftest.GRID_SAMPLE for c in cases)
+    )
+    plain = _Item("test_norm.py", "test_plain")
+    independent = [
+        _Item("test_flops.py", "test_counts"),
+        _Item("test_zoo.py", "test_rows", marker="backend_independent"),
+    ]
+    items = grid + small + unlucky + [plain] + independent
+    kept = conftest._sampled(items)
+    assert kept == conftest._sampled(items), "the same cases every run"
+    kept_grid = [item for item in kept if item in grid]
+    assert 0 < len(kept_grid) < len(grid) / conftest.GRID_SAMPLE * 2, "about one case in GRID_SAMPLE"
+    assert all(item in kept for item in small + [plain]), "tests with fewer than GRID_MIN cases all run"
+    assert [item for item in unlucky if item in kept] == unlucky[:1], "at least one case of every test: its first"
+    assert not any(item in kept for item in independent), "backend-independent tests run in the TensorFlow pass"
+    assert [item for item in items if item in kept] == kept, "in collection order"
+    monkeypatch.setenv("CNN_COURSE_FULL_GRIDS", "1")
+    assert conftest._sampled(items) == items

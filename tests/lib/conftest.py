@@ -60,7 +60,7 @@ assert keras.backend.backend() == BACKEND, (keras.backend.backend(), BACKEND)
 
 #: Outside TensorFlow, parametrized tests with GRID_MIN cases or more run one case in GRID_SAMPLE (see the module doc).
 GRID_MIN = 4
-GRID_SAMPLE = 4
+GRID_SAMPLE = 8
 
 #: Test files whose subject is the same on every backend (NumPy checks and counts, files, tables, figures).
 BACKEND_INDEPENDENT_FILES = {
