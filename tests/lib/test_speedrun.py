@@ -254,6 +254,15 @@ def test_select_scores_candidates_on_held_out_training_images_per_seed_and_picks
     # none reached it: the highest mean accuracy
     nowhere = [{**r, "cpu_to_target": float("inf"), "final": f} for r, f in zip(rows, [0.5, 0.7, 0.5, 0.7])]
     assert sr.selection_pick(nowhere) == rows[1]["config"]
+    # a bar above the target: times re-read from each row's per-epoch curve; a candidate must clear it every seed
+    curves = [
+        {**rows[0], "accuracy": [0.90, 0.93], "cpu_seconds": [5.0, 10.0]},  # clears 0.925 at 10 s
+        {**rows[1], "accuracy": [0.93, 0.94], "cpu_seconds": [2.0, 4.0]},  # at 2 s with seed 0 ...
+        {**rows[2], "accuracy": [0.92, 0.926], "cpu_seconds": [5.0, 10.0]},
+        {**rows[3], "accuracy": [0.92, 0.924], "cpu_seconds": [2.0, 4.0]},  # ... never with seed 1
+    ]
+    assert sr.selection_pick([{**r, "cpu_to_target": 1.0} for r in curves], bar=0.925) == rows[0]["config"]
+    assert sr.selection_pick([{**r, "cpu_to_target": 1.0} for r in curves], bar=0.92) == rows[1]["config"]
     with pytest.raises(ValueError, match="val_size"):
         sr.select(candidates, val_size=60000, train_size=400)
     with pytest.raises(ValueError, match="seed"):
@@ -276,3 +285,15 @@ def test_select_resume_keeps_only_rows_recorded_with_the_same_split_and_target(t
     args = sr.argparse.Namespace(json=str(saved), target=0.92, val_size=5000)
     assert sr._recorded_selection(args) == [{"created": "then", **row}]  # each row keeps its file's time
     assert sr._recorded_selection(sr.argparse.Namespace(json=str(tmp_path / "none.json"))) == []
+
+
+@pytest.mark.backend_independent("arithmetic")
+def test_sampling_error_and_the_race_bar():
+    assert sr.sampling_error(0.92, 10_000) == pytest.approx((0.92 * 0.08 / 10_000) ** 0.5)
+    assert sr.sampling_error(1.0, 5) == 0.0
+    assert sr.race_bar() == pytest.approx(0.92 + 0.00271, abs=1e-5) and sr.TEST_SIZE == 10_000
+    assert sr.race_bar(0.9, 2500) == pytest.approx(0.906)  # sqrt(0.9 * 0.1 / 2500) = 0.006
+    with pytest.raises(ValueError, match="accuracy between 0 and 1"):
+        sr.sampling_error(92.0, 10_000)
+    with pytest.raises(ValueError, match="n"):
+        sr.sampling_error(0.92, 0)
