@@ -222,14 +222,17 @@ def test_notebook_12_says_what_the_recorded_selection_measured():
     # "six epochs, which cost about what base width 16's four do"
     for s in (base12_6, narrow_6):
         assert 0.8 < 6 * s["cpu_per_epoch"] / (4 * base16["cpu_per_epoch"]) < 1.1
-    # "the narrowed last stage reached 92% with both seeds, a little sooner than base width 16; base 12 did not"
-    assert reached(narrow_6) and reached(base16) and narrow_6["cpu_to_target"] < base16["cpu_to_target"]
+    # "the narrowed last stage reached 92% with both seeds, in about base width 16's CPU time; base 12 did not"
+    # (not "sooner": the rows were timed hours apart, and the machine's CPU time per epoch drifts more than that)
+    assert reached(narrow_6) and reached(base16)
+    assert 0.8 < narrow_6["cpu_to_target"] / base16["cpu_to_target"] < 1.2
     assert not reached(base12_6, every=False)
     # "the candidate with augmentation and flip TTA on ended lowest on average"
     assert augmented["mean"] == min(s["mean"] for s in summary.values())
-    # "Eight epochs ended no higher on average, and no candidate cleared 92% by one sampling error of the race's
-    # test score (0.27 points on 10,000 images) with both seeds"
-    assert narrow_8["mean"] <= narrow_6["mean"]
+    # "one run's test score on 10,000 images wanders by about 0.27 points ... No candidate did - eight epochs ended
+    # no higher on average than six - so the race runs the one with the highest mean validation accuracy"
+    assert narrow_8["mean"] <= narrow_6["mean"] == max(s["mean"] for s in summary.values())
+    assert speedrun.Recipe(**narrow_6["config"]) == speedrun.RACE_RECIPE
     assert round(100 * speedrun.sampling_error(0.92, speedrun.TEST_SIZE), 2) == 0.27
     bar = speedrun.race_bar(select["target"])
     assert not any(
@@ -239,4 +242,5 @@ def test_notebook_12_says_what_the_recorded_selection_measured():
     nb12 = json.loads((paths.NOTEBOOKS / "12_training_fast.ipynb").read_text())
     cell = next(c for c in nb12["cells"] if c.get("id") == "c011b")
     text = " ".join("".join(cell["source"]).split())
-    assert "Eight epochs ended no higher on average" in text and "(0.27 points on 10,000 images)" in text
+    assert "eight epochs ended no higher on average than six" in text and "10,000 images wanders by about 0.27" in text
+    assert "highest mean validation accuracy, the narrowed net for six epochs" in text
