@@ -160,10 +160,9 @@ def _env_for(python: Path) -> dict:
     return env
 
 
-#: The second pass of `test`, run beside the first: lib's tests on the JAX backend (those whose subject depends on
-#: it: tests/lib/conftest.py). The runner and the classroom tools (papermill, nbformat) don't depend on the backend;
-#: the notebooks themselves run on JAX with `test -m jax_extra` (tests/notebooks/test_execute.py::
-#: test_notebook_runs_on_jax).
+#: The second pass of `test`: lib's tests on the JAX backend (those whose subject depends on it: tests/lib/conftest.py).
+#: The runner and the classroom tools (papermill, nbformat) don't depend on the backend; the notebooks themselves run
+#: on JAX with `test -m jax_extra` (tests/notebooks/test_execute.py::test_notebook_runs_on_jax).
 JAX_TESTS = ["tests/lib", "--ignore-glob=tests/lib/test_exercises_*"]
 
 
@@ -199,38 +198,14 @@ def main(argv: list[str]) -> int:
             _say("running as root: adding --allow-root (Jupyter refuses root otherwise)")
             argv = [*argv, "--allow-root"]
     cmd = [str(python), *COMMANDS[argv[0]], *argv[1:]]
-    if argv[0] == "test" and len(argv) == 1:
-        return _test_both_backends(python, cmd, env)
     _say(" ".join(cmd[1:]))
-    return subprocess.run(cmd, cwd=ROOT, env=env).returncode
-
-
-def _test_both_backends(python: Path, cmd: list[str], env: dict) -> int:
-    """The whole test command: every test on TensorFlow and, at the same time, `lib`'s on Keras's JAX backend.
-
-    Run one after the other, each pass left a core idle part of the time (kernels starting, XLA compiling on one
-    thread, the last tests of a pass); run together, each fills the other's gaps. The JAX pass runs in one process
-    (no workers to start) and its report is printed when both have finished."""
-    import tempfile
-
-    jax_cmd = [str(python), "-m", "pytest", "-q", *JAX_TESTS]
-    _say(f"KERAS_BACKEND=jax {' '.join(jax_cmd[1:])}  (at the same time; its report follows the first pass's)")
-    with tempfile.TemporaryFile(mode="w+") as log:
-        jax_pass = subprocess.Popen(
-            jax_cmd, cwd=ROOT, env={**env, "KERAS_BACKEND": "jax"}, stdout=log, stderr=subprocess.STDOUT, text=True
-        )
-        try:
-            _say(" ".join(cmd[1:]))
-            code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
-            jax_code = jax_pass.wait()
-        finally:
-            if jax_pass.poll() is None:  # interrupted: don't leave the JAX pass running
-                jax_pass.kill()
-                jax_pass.wait()
-        log.seek(0)
+    code = subprocess.run(cmd, cwd=ROOT, env=env).returncode
+    if argv[0] == "test" and len(argv) == 1:
+        # `lib` again on Keras's JAX backend (the notebooks and the backend-independent runner ran above).
+        jax_cmd = [str(python), "-m", "pytest", "-q", "-n", "2", *JAX_TESTS]
         _say("KERAS_BACKEND=jax " + " ".join(jax_cmd[1:]))
-        print(log.read(), end="", flush=True)
-    return max(code, jax_code)
+        code = max(code, subprocess.run(jax_cmd, cwd=ROOT, env={**env, "KERAS_BACKEND": "jax"}).returncode)
+    return code
 
 
 if __name__ == "__main__":
