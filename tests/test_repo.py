@@ -167,3 +167,39 @@ def test_the_jax_pass_samples_grids_keeps_every_test_and_drops_backend_independe
     assert [item for item in items if item in kept] == kept, "in collection order"
     monkeypatch.setenv("CNN_COURSE_FULL_GRIDS", "1")
     assert conftest._sampled(items) == items
+
+
+def test_uv_installs_from_the_package_sources_pip_is_configured_with():
+    """course.py installs the environment with uv where it can; uv reads no pip configuration, so the sources
+    `pip config list` shows (files and PIP_* variables) are passed to it."""
+    course = _course_module()
+    listing = (
+        ":env:.find-links='/opt/wheels'\n"
+        "global.cert='/etc/ssl/certs/ca.crt'\n"
+        "global.constraint='/etc/pip/constraints.txt'\n"
+        "global.extra-index-url='file:///opt/a/simple file:///opt/b/simple'\n"
+        "global.find-links='/opt/wheels'\n"
+        "global.index-url='https://mirror.example/simple'\n"
+        "install.trusted-host='mirror.example'\n"
+        "global.timeout='60'\n"
+    )
+    args, env = course.uv_arguments(listing)
+    assert args == [
+        "--index-strategy",
+        "unsafe-best-match",
+        "--find-links",
+        "/opt/wheels",
+        "--constraint",
+        "/etc/pip/constraints.txt",
+        "--extra-index-url",
+        "file:///opt/a/simple",
+        "--extra-index-url",
+        "file:///opt/b/simple",
+        "--index-url",
+        "https://mirror.example/simple",
+        "--allow-insecure-host",
+        "mirror.example",
+    ]
+    assert env == {"SSL_CERT_FILE": "/etc/ssl/certs/ca.crt"}
+    assert course.uv_arguments("") == (["--index-strategy", "unsafe-best-match"], {})
+    assert course.UV.startswith("uv==")
