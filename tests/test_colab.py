@@ -121,19 +121,6 @@ def test_setup_cell_in_colab_fetches_lib_at_the_pinned_ref_and_keeps_colabs_kera
     assert not (colab / "pip.log").exists() and not (colab / "pip3.log").exists(), "nothing is pip-installed"
 
 
-def test_setup_cell_outside_colab_finds_the_checkout_without_git(colab):
-    program = f"exec({nbtools.SETUP_CELL!r})\nprint(lib.__file__, ENV['in_colab'])"
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH",)}
-    env["PATH"] = os.pathsep.join((str(colab / "bin"), env.get("PATH", "")))
-    proc = subprocess.run(
-        [sys.executable, "-c", program], cwd=paths.NOTEBOOKS, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    file, in_colab = proc.stdout.split()[-2:]
-    assert Path(file).resolve() == (paths.ROOT / "lib" / "__init__.py").resolve() and in_colab == "False"
-    assert not (colab / "git.log").exists()
-
-
 # --- JupyterLab: `python3 course.py lab` opens the notebooks with the environment's own kernel -------
 
 
@@ -201,15 +188,23 @@ def test_setup_cell_says_in_one_sentence_what_to_do_when_it_cannot_fetch(colab):
 
 
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
-def test_setup_cell_prints_one_calm_line(backend):
-    """No native start-up noise (absl, CUDA probing on a CPU machine) on stderr; one line of versions and device."""
-    program = f"exec({nbtools.SETUP_CELL!r})\nimport numpy as np\nkeras.layers.Dense(2)(np.zeros((1, 3)))"
+def test_setup_cell_prints_one_calm_line_and_finds_the_checkout_without_git(backend, colab):
+    """No native start-up noise (absl, CUDA probing on a CPU machine) on stderr; one line of versions and device.
+    Opened inside a checkout (not on Colab, no PYTHONPATH), the cell imports that checkout's `lib` without git."""
+    program = (
+        f"exec({nbtools.SETUP_CELL!r})\nimport numpy as np\nkeras.layers.Dense(2)(np.zeros((1, 3)))\n"
+        "print(lib.__file__, ENV['in_colab'])"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONPATH")}
     env["KERAS_BACKEND"] = backend
+    env["PATH"] = os.pathsep.join((str(colab / "bin"), env.get("PATH", "")))
     proc = subprocess.run(
         [sys.executable, "-c", program], cwd=paths.NOTEBOOKS, env=env, capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stderr.strip() == "", f"the Setup cell wrote to stderr:\n{proc.stderr[-2000:]}"
     lines = proc.stdout.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Keras ") and "Python" in lines[0], lines
+    assert len(lines) == 2 and lines[0].startswith("Keras ") and "Python" in lines[0], lines
+    file, in_colab = lines[1].rsplit(" ", 1)
+    assert Path(file).resolve() == (paths.ROOT / "lib" / "__init__.py").resolve() and in_colab == "False"
+    assert not (colab / "git.log").exists()

@@ -27,14 +27,6 @@ def folder(tmp_path):
     return tmp_path
 
 
-def test_ok_notebook_records_results_and_gets_parameters(folder):
-    nb = make_notebook(folder / "01_ok.ipynb", SAVE.format(stem="01_ok"))
-    run = runner.run_notebook(nb, folder / "out", cwd=folder / "cwd", timeout=120, extra_parameters={"VALUE": 7})
-    assert run.status == "ok", run.error
-    assert run.results == {"value": 7, "seed": 0}
-    assert (folder / "out" / "01_ok.ipynb").exists()
-
-
 @pytest.mark.parametrize(
     "stem, code, expected",
     [
@@ -92,8 +84,9 @@ def test_summary_records_versions_and_hardware(tmp_path):
     assert "created" in meta and "python" in meta
 
 
-def test_extra_parameters_override_the_profile(tmp_path, monkeypatch):
-    """A profile file merged with extra overrides (what the full-profile smoke tests use)."""
+def test_ok_notebook_records_results_and_gets_its_profile_with_extra_parameters(tmp_path, monkeypatch):
+    """The notebook runs, its results are recorded, its executed copy is written; its parameters are the profile
+    file's merged with extra overrides (what the full-profile smoke tests use)."""
     from lib import paths
 
     profiles = tmp_path / "profiles"
@@ -107,3 +100,4 @@ def test_extra_parameters_override_the_profile(tmp_path, monkeypatch):
     )
     assert run.status == "ok", run.error
     assert run.results == {"value": 9, "seed": 3}
+    assert (tmp_path / "out" / "01_ok.ipynb").exists()

@@ -2,6 +2,8 @@
 
 The net and its on-device augmentation (lib.models.resnet9) are tested in test_models.py."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -159,16 +161,7 @@ def test_bench_step_time_and_device_name_run_on_the_active_backend():
         sr.main(["bench", "--batch", "many"])
 
 
-def test_run_keeps_a_constant_learning_rate_between_seeds_and_ablation_rows_score_the_last_epoch():
-    x, y = _tiny_data()
-    recipe = sr.Recipe(width=2, epochs=2, batch_size=16, learning_rate=0.05).without("schedule")
-    results, model = sr.run(recipe, (x, y, x[:16], y[:16]), seeds=[0, 1], num_classes=2, every_epoch=False)
-    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.05)
-    assert all(r["epoch"] == [2] and r["accuracy_tta"] == r["final"] for r in results)
-    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 2 * (64 // 16)  # reset for seed 1
-
-
-def test_sweep_learning_rates_trains_one_run_per_rate_and_keeps_its_compiled_model():
+def test_sweep_learning_rates_trains_one_run_per_rate_and_keeps_its_compiled_model_and_its_constant_rate():
     x, y = _tiny_data()
     recipe = sr.Recipe(width=2, epochs=1, batch_size=16)
     rows, runs, models = sr.sweep_learning_rates(recipe, (x, y, x[:16], y[:16]), [0.01, 0.1], seed=0, num_classes=2)
@@ -180,6 +173,12 @@ def test_sweep_learning_rates_trains_one_run_per_rate_and_keeps_its_compiled_mod
     rows, runs, models = sr.sweep_learning_rates(constant, (x, y, x[:16], y[:16]), [0.01, 0.1], 0, 2, None, False)
     assert models[0.01] is models[0.1] and runs[0.1]["epoch"] == [1]
     assert float(keras.ops.convert_to_numpy(models[0.1].optimizer.learning_rate)) == pytest.approx(0.1)
+    # run() on that model: the constant rate is kept between seeds, the step count reset; the last epoch scored
+    longer = dataclasses.replace(constant, epochs=2)
+    kept, model = sr.run(longer, (x, y, x[:16], y[:16]), [0, 1], 2, model=models[0.1], every_epoch=False)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(0.1)
+    assert all(r["epoch"] == [2] and r["accuracy_tta"] == r["final"] for r in kept)
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 2 * (64 // 16)  # reset for seed 1
     ablation, _ = sr.ablate(constant, (x, y, x[:16], y[:16]), ["whitening"], [0], 2, done={"- whitening": [runs[0.1]]})
     assert ablation[1]["variant"] == "- whitening" and ablation[1]["accuracies"] == [runs[0.1]["final"]]
     with pytest.raises(ValueError, match="learning rate"):

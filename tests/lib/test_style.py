@@ -248,6 +248,9 @@ def test_errors_unknown_layers(extractor):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
+@pytest.mark.skipif(
+    os.environ.get("CNN_COURSE_JAX_PASS") == "1", reason="the test command's JAX pass runs this module's tests on JAX"
+)
 @pytest.mark.backend_independent("starts its own JAX process: the JAX pass runs this module's tests on JAX anyway")
 def test_transfer_runs_on_jax_backend():
     code = textwrap.dedent("""
