@@ -24,7 +24,9 @@
   ``CNN_COURSE_FULL_GRIDS=1`` runs them all.
 * Tests whose subject doesn't depend on the backend run in the TensorFlow pass only: the files in
   ``BACKEND_INDEPENDENT_FILES`` (argument checks, data files, counting, tables, figures, the
-  package's own layout) and tests marked ``@pytest.mark.backend_independent("why")`` (file and
+  package's own layout, and modules written in NumPy that build Keras's own layers and optimizers:
+  what those compute on JAX is Keras's part, checked where the notebooks run on JAX with
+  ``-m jax_extra``) and tests marked ``@pytest.mark.backend_independent("why")`` (file and
   network handling, benchmark rows, a test that itself starts a JAX process). Outside TensorFlow
   they are deselected, like the sampled grid cases; ``CNN_COURSE_FULL_GRIDS=1`` runs them too.
 """
@@ -64,10 +66,13 @@ GRID_SAMPLE = 8
 
 #: Test files whose subject is the same on every backend (NumPy checks and counts, files, tables, figures).
 BACKEND_INDEPENDENT_FILES = {
+    "test_anatomy.py",  # lib.anatomy: shape and parameter counts in NumPy, compared with a built Keras model's
     "test_checks.py",
     "test_data.py",
     "test_data_fashion_mnist.py",
     "test_flops.py",
+    "test_optim.py",  # lib.optim: update rules in NumPy, compared step by step with keras.optimizers
+    "test_pretrained.py",  # lib.models.pretrained: weight files read with NumPy into Keras's own layers
     "test_package.py",
     "test_report.py",
     "test_timing_and_tables.py",

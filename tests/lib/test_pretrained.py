@@ -3,7 +3,9 @@
 EfficientNet-Lite0's parameter count and its ImageNet predictions on photos that
 ship in packages; the VGG16 layers equal keras.applications.VGG16's and the kernels
 equal the h5 file's; preprocessing round-trips; nothing touches the network; bad
-input fails with what was expected. Runs on every Keras backend (same top-1).
+input fails with what was expected. The same on every Keras backend (same top-1; passed on JAX with
+`CNN_COURSE_FULL_GRIDS=1 KERAS_BACKEND=jax pytest tests/lib/test_pretrained.py`): the test command runs it on
+TensorFlow only (tests/lib/conftest.py), and the notebooks that use these networks run on JAX with `-m jax_extra`.
 """
 
 import json
