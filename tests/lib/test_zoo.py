@@ -146,6 +146,9 @@ def test_mobilenet_cost_and_separable_saving(shapes_only):
 SMALL = {"alexnet": (67, 67, 3), "cifar_resnet": (16, 16, 3)}
 
 
+@pytest.mark.backend_independent(
+    "Keras's layers assembled; lib's own (ChannelPad, ShortcutGate) run in models in this file's other tests"
+)
 @pytest.mark.parametrize(
     "name",
     ["alexnet", "vgg11", "vgg13", "googlenet", "resnet18", "resnet34", "densenet121", "mobilenet", "cifar_resnet"],
