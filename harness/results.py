@@ -443,15 +443,16 @@ def _select_section(select: dict, race: dict) -> list[str]:
     for s in summary:
         c = s["config"]
         tricks = tuple(sorted(c.get("tricks", ())))
-        key = (c.get("width", Recipe.width), tuple(c.get("multipliers", Recipe.multipliers)), tricks)
+        width, mults = c.get("width", Recipe.width), tuple(c.get("multipliers", Recipe.multipliers))
+        key = (width, mults, c.get("batch_size", Recipe.batch_size), tricks)
         nets.setdefault(key, []).append(s["cpu_per_epoch"])
-    (width, mults, _), per_epoch = max(nets.items(), key=lambda kv: max(kv[1]) / min(kv[1]))
+    (width, mults, batch, _), per_epoch = max(nets.items(), key=lambda kv: max(kv[1]) / min(kv[1]))
     drift = ""
     if max(per_epoch) > 1.15 * min(per_epoch):
         drift = (
             f" CPU times are as measured when each row was recorded, and this machine's speed drifts: the same "
-            f"net and tricks (width {width}, {'-'.join(map(str, mults))}) took {min(per_epoch):.0f} to "
-            f"{max(per_epoch):.0f} CPU-s per epoch in different rows."
+            f"net, batch and tricks (width {width}, {'-'.join(map(str, mults))}, batch {batch}) took "
+            f"{min(per_epoch):.0f} to {max(per_epoch):.0f} CPU-s per epoch in different rows."
         )
     times = sorted({row.get("created", select.get("created", "?")) for row in select["candidates"]})
     when = times[0] if len(times) == 1 else f"rows recorded from {times[0]} to {times[-1]}, each with its time"

@@ -764,11 +764,12 @@ def race(
 
 
 #: The candidates ``python -m lib.speedrun select`` races on validation splits (fields of :class:`Recipe`
-#: changed from its defaults; each at batch 256, peak rate 0.2): Myrtle's widths (1, 2, 4, 8) at base 16 and
+#: changed from its defaults; batch 256 and peak rate 0.2 unless given): Myrtle's widths (1, 2, 4, 8) at base 16 and
 #: 12, the last stage narrowed to stage 2's width (1, 2, 4, 4), and that net with augmentation and flip TTA back
 #: on, for 4 epochs; then the two cheaper nets (about 0.6x base 16's CPU time per epoch) for 6 epochs, which
-#: cost about what base 16's 4 do; then the narrowed net for 8 epochs, aiming above :func:`race_bar`.
-#: Introduced in notebook 12.
+#: cost about what base 16's 4 do; then the narrowed net for 8 epochs, aiming above :func:`race_bar`; then three
+#: ways of spending more on 6 epochs (the narrowed net at batch 128 and peak rate 0.1: twice the steps; base width
+#: 24; Myrtle's widths), asking whether more of the same lifts the ceiling near 92.2%. Introduced in notebook 12.
 _PLAIN = ("whitening", "label_smoothing", "schedule")
 SELECT_CANDIDATES = tuple(
     {"batch_size": 256, "learning_rate": 0.2, "epochs": epochs, "tricks": tricks, **arm}
@@ -780,6 +781,9 @@ SELECT_CANDIDATES = tuple(
         ({"width": 12, "multipliers": (1, 2, 4, 8)}, _PLAIN, 6),
         ({"width": 16, "multipliers": (1, 2, 4, 4)}, _PLAIN, 6),
         ({"width": 16, "multipliers": (1, 2, 4, 4)}, _PLAIN, 8),
+        ({"width": 16, "multipliers": (1, 2, 4, 4), "batch_size": 128, "learning_rate": 0.1}, _PLAIN, 6),
+        ({"width": 24, "multipliers": (1, 2, 4, 4)}, _PLAIN, 6),
+        ({"width": 16, "multipliers": (1, 2, 4, 8)}, _PLAIN, 6),
     ]
 )
 
@@ -1030,7 +1034,8 @@ def _write_json(path, out: dict) -> None:
 
 
 def selection_row(summary: dict) -> dict:
-    """One :func:`selection_summary` entry as a table row: the config, parameters, the seeds' mean validation
+    """One :func:`selection_summary` entry as a table row: the config (batch size and peak learning rate
+    included), parameters, the seeds' mean validation
     accuracy +- their std as percents, how many seeds reached the target, CPU seconds per epoch and to the
     target (the seeds' mean). Introduced in notebook 12."""
     c = summary["config"]
@@ -1040,6 +1045,8 @@ def selection_row(summary: dict) -> dict:
         "width": c.get("width", Recipe.width),
         "multipliers": "-".join(map(str, c.get("multipliers", Recipe.multipliers))),
         "epochs": c.get("epochs", Recipe.epochs),
+        "batch": c.get("batch_size", Recipe.batch_size),
+        "peak_lr": c.get("learning_rate", Recipe.learning_rate),
         "tricks": tricks,
         "params": summary["params"],
         "val_accuracy": f"{100 * summary['mean']:.2f} +- {100 * summary['std']:.2f}%",

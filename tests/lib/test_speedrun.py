@@ -243,6 +243,7 @@ def test_select_scores_candidates_on_held_out_training_images_per_seed_and_picks
     assert summary[1]["cpu_to_target"] == pytest.approx((rows[1]["cpu_to_target"] + rows[3]["cpu_to_target"]) / 2)
     table = [sr.selection_row(s) for s in summary]
     assert table[0]["multipliers"] == "1-2-4-4" and table[1]["tricks"] == "whitening" and table[0]["seeds"] == 2
+    assert (table[0]["batch"], table[0]["peak_lr"]) == (64, sr.Recipe.learning_rate)  # given; Recipe's default
     assert "+-" in table[0]["val_accuracy"] and table[0]["cpu_s_to_target"] >= 0
 
     # the pick: least mean time among candidates that reached the target with every seed
