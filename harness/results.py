@@ -362,6 +362,10 @@ def _race_section(race: dict) -> list[str]:
         return race[run]["cpu_seconds"][-1] / race[run]["epoch"][-1]
 
     widths = "-".join(str(config["width"] * m) for m in config.get("multipliers", (1, 2, 4, 8)))
+    stride = config.get("stem_stride", 2)
+    resolution = (
+        "the first layer at stride 1 (full resolution)" if stride == 1 else f"the first layer at stride {stride}"
+    )
     missing = [t for t in ("augment", "tta") if "tricks" in config and t not in config["tricks"]]
     names = {"augment": "augmentation", "tta": "flip TTA"}
     off = "; " + " and ".join(names[t] for t in missing) + " off" if missing else ""
@@ -371,8 +375,8 @@ def _race_section(race: dict) -> list[str]:
         "",
         f"`python -m lib.speedrun race{flags} --json harness/race.json` (one run each, all 60,000 training images, "
         f"test accuracy after every epoch, compilation not timed; {race.get('created', '?')}, "
-        f"{race.get('cpu', '?')}, {race.get('device', '?')}): the recipe (ResNet-9-style "
-        f"net, widths {widths}, patch whitening, warm-up and linear decay over {config['epochs']} epochs{off}) "
+        f"{race.get('cpu', '?')}, {race.get('device', '?')}): the recipe (ResNet-9-style net, widths {widths}, "
+        f"{resolution}, patch whitening, warm-up and linear decay over {config['epochs']} epochs{off}) "
         f"against keras-io's `mnist_convnet` with Adam for {baseline_epochs} epochs "
         "([keras-io's example](https://keras.io/examples/vision/mnist_convnet/) trains it for 15). "
         f"Best test accuracy: recipe {best['recipe_best_accuracy']}, baseline "
@@ -444,14 +448,14 @@ def _select_section(select: dict, race: dict) -> list[str]:
         c = s["config"]
         tricks = tuple(sorted(c.get("tricks", ())))
         width, mults = c.get("width", Recipe.width), tuple(c.get("multipliers", Recipe.multipliers))
-        key = (width, mults, c.get("batch_size", Recipe.batch_size), tricks)
+        key = (width, mults, c.get("stem_stride", Recipe.stem_stride), c.get("batch_size", Recipe.batch_size), tricks)
         nets.setdefault(key, []).append(s["cpu_per_epoch"])
-    (width, mults, batch, _), per_epoch = max(nets.items(), key=lambda kv: max(kv[1]) / min(kv[1]))
+    (width, mults, stride, batch, _), per_epoch = max(nets.items(), key=lambda kv: max(kv[1]) / min(kv[1]))
     drift = ""
     if max(per_epoch) > 1.15 * min(per_epoch):
         drift = (
             f" CPU times are as measured when each row was recorded, and this machine's speed drifts: the same "
-            f"net, batch and tricks (width {width}, {'-'.join(map(str, mults))}, batch {batch}) took "
+            f"net, batch and tricks (width {width}, {'-'.join(map(str, mults))}, stride {stride}, batch {batch}) took "
             f"{min(per_epoch):.0f} to {max(per_epoch):.0f} CPU-s per epoch in different rows."
         )
     times = sorted({row.get("created", select.get("created", "?")) for row in select["candidates"]})

@@ -158,6 +158,9 @@ def test_a_recorded_selection_follows_the_race():
     select = {"target": 0.92, "val_size": 5000, "seeds": [0, 1], "candidates": rows}
     text = R.render(None, race=race, select=select)
     assert "widths 16-32-64-64" in text and "augmentation and flip TTA off" in text
+    assert "widths 16-32-64-64, the first layer at stride 2, patch whitening" in text  # Recipe's default stride
+    full = R.render(None, race={**race, "recipe_config": {**config, "stem_stride": 1}}, select=select)
+    assert "widths 16-32-64-64, the first layer at stride 1 (full resolution), patch whitening" in full
     section = text[text.index("### How the race's recipe was picked") :]
     assert "for each seed (0, 1), 5,000 images" in section and "reached it with every seed" in section
     assert "mean validation accuracy is 92.20%; in the race above it ended at 92.10% on the test set" in section
@@ -181,14 +184,15 @@ def test_a_recorded_selection_follows_the_race():
         }
     ]
     drifted = R.render(None, race=race, select={**select, "candidates": rows + longer})
-    assert "the same net, batch and tricks (width 16, 1-2-4-4, batch 128) took 10 to 20 CPU-s per epoch" in drifted
     assert (
-        "| 16 | 1-2-4-4 | 2 | 128 | 0.1 | whitening+label_smoothing | 1000 | 92.20 +- 0.10% | 2 | 10 | 20 | never |"
+        "the same net, batch and tricks (width 16, 1-2-4-4, stride 2, batch 128) took 10 to 20 CPU-s per epoch"
+        in drifted
+    )
+    assert (
+        "| 16 | 1-2-4-4 | 2 | 2 | 128 | 0.1 | whitening+label_smoothing | 1000 | 92.20 +- 0.10% | 2 | 10 | 20 | never |"
         in section
     )
-    missed = (
-        "| 12 | 1-2-4-4 | 2 | 128 | 0.1 | whitening+label_smoothing | 1000 | 92.00 +- 1.00% | 2 | 10 | never | never |"
-    )
+    missed = "| 12 | 1-2-4-4 | 2 | 2 | 128 | 0.1 | whitening+label_smoothing | 1000 | 92.00 +- 1.00% | 2 | 10 | never |"
     assert missed in section
     assert "How the race's recipe" not in R.render(None, select=select)  # only beside a race
     assert "`--resume`" not in section
@@ -231,8 +235,13 @@ def test_notebook_12_says_what_the_recorded_selection_measured():
     narrow, augmented = summary[16, (1, 2, 4, 4), 4, False], summary[16, (1, 2, 4, 4), 4, True]
     base12_6, narrow_6 = summary[12, (1, 2, 4, 8), 6, False], summary[16, (1, 2, 4, 4), 6, False]
     narrow_8 = summary[16, (1, 2, 4, 4), 8, False]
+    strided = [s for s in candidates if s["config"].get("stem_stride", 2) == 2]
+    full_6, full_4 = (  # base width 8 with its first layer at stride 1, six and four epochs
+        next(s for s in candidates if s["config"].get("stem_stride") == 1 and s["config"]["epochs"] == e)
+        for e in (6, 4)
+    )
     more = [  # "twice the steps (batch 128), a wider net (base width 24) and Myrtle's widths, each for six epochs"
-        s for s in candidates if s["config"]["epochs"] == 6 and s is not narrow_6 and s is not base12_6
+        s for s in strided if s["config"]["epochs"] == 6 and s is not narrow_6 and s is not base12_6
     ]
     rows = select["candidates"]
 
@@ -254,26 +263,38 @@ def test_notebook_12_says_what_the_recorded_selection_measured():
     assert not reached(base12_6, every=False)
     # "the candidate with augmentation and flip TTA on ended lowest on average"
     assert augmented["mean"] == min(s["mean"] for s in candidates)
-    # "one run's test score on 10,000 images wanders by about 0.27 points ... No candidate did - eight epochs ended
-    # no higher on average than six - so the race runs the one with the highest mean validation accuracy"
-    assert narrow_8["mean"] <= narrow_6["mean"] == max(s["mean"] for s in candidates)
-    assert speedrun.Recipe(**narrow_6["config"]) == speedrun.RACE_RECIPE
+    # "one run's test score on 10,000 images wanders by about 0.27 points ... None of these nets did - eight epochs
+    # ended no higher on average than six"
     assert round(100 * speedrun.sampling_error(0.92, speedrun.TEST_SIZE), 2) == 0.27
     bar = speedrun.race_bar(select["target"])
-    assert not any(
-        all(speedrun.time_to(r, bar) != float("inf") for r in rows if r["config"] == s["config"]) for s in candidates
-    )
+
+    def cleared(s):
+        return all(speedrun.time_to(r, bar) != float("inf") for r in rows if r["config"] == s["config"])
+
+    assert narrow_8["mean"] <= narrow_6["mean"] == max(s["mean"] for s in strided)
+    assert not any(cleared(s) for s in strided) and cleared(full_6) and cleared(full_4)
+    # "base width 8 with its first layer at stride 1 ... took about as much CPU time per epoch" as base width 16
+    # (its fewer multiply-adds are asserted in the notebook's own count)
+    base16_6 = summary[16, (1, 2, 4, 8), 6, False]
+    assert 0.8 < full_6["cpu_per_epoch"] / base16_6["cpu_per_epoch"] < 1.25
+    # "The race runs the four-epoch one, the quicker to the bar."
+    pick = speedrun.selection_pick(rows, bar)
+    assert pick == full_4["config"] and speedrun.Recipe(**pick) == speedrun.RACE_RECIPE
     nb12 = json.loads((paths.NOTEBOOKS / "12_training_fast.ipynb").read_text())
     cell = next(c for c in nb12["cells"] if c.get("id") == "c011b")
     text = " ".join("".join(cell["source"]).split())
     points = 100 * speedrun.sampling_error(0.92, speedrun.TEST_SIZE)
     error = f"{speedrun.TEST_SIZE:,} images wanders by about {points:.2f}"  # both computed, not typed
-    assert "eight epochs ended no higher on average than six" in text and error in text
-    assert "highest mean validation accuracy, the narrowed net for six epochs" in text
-    # "... ended between 92.1 and 92.2% on average, none above the pick and none clearing the bar with both seeds"
+    assert "None of these nets did - eight epochs ended no higher on average than six" in text and error in text
+    ended = f"ended at {100 * full_6['mean']:.1f}% on average in six epochs and {100 * full_4['mean']:.1f}% in four"
+    assert ended in text and "The race runs the four-epoch one, the quicker to the bar." in text
+    # "... each for six epochs, ended between 92.1 and 92.2% on average"
     spent = sorted((s["config"]["batch_size"], s["config"]["width"], tuple(s["config"]["multipliers"])) for s in more)
     assert spent == [(128, 16, (1, 2, 4, 4)), (256, 16, (1, 2, 4, 8)), (256, 24, (1, 2, 4, 4))]
     assert {round(100 * s["mean"], 1) for s in more} <= {92.1, 92.2} and all(s["mean"] < narrow_6["mean"] for s in more)
-    assert "ended between 92.1 and 92.2% on average, none above the pick and none clearing the bar" in text
+    assert "each for six epochs, ended between 92.1 and 92.2% on average" in text
     summary12 = " ".join("".join(next(c for c in nb12["cells"] if c.get("id") == "c043")["source"]).split())
-    assert "Twice the steps, a wider net or Myrtle's widths for six epochs ended no higher." in summary12
+    assert "twice the steps, a wider net or Myrtle's widths for six epochs ended no higher" in summary12
+    assert (
+        "Keeping the full 28x28 resolution did: base width 8 with its first layer at stride 1, four epochs" in summary12
+    )
